@@ -1,0 +1,72 @@
+// swift-tools-version:6.2
+//
+// The package is the architecture diagram. Dependencies point one way only:
+//
+//   CLibCSV, CSQLite        C libraries from Debian packages, each wrapped in exactly one module
+//   HealthCore              domain values and the rules of the standards (pure, no I/O)
+//   HealthStore             the SQLite file: schema, migrations, batches, revisions (only module with SQL)
+//   HealthIngest            CSV decoding, header profiles, value parsing, import orchestration
+//   HealthSynthetic         reproducible synthetic county exports (no real student data, ever)
+//   HealthCLI               the `schoolhealth` commands
+//   schoolhealth            one-file executable
+import PackageDescription
+
+let package = Package(
+    name: "SchoolHealth",
+    products: [
+        .executable(name: "schoolhealth", targets: ["schoolhealth"]),
+    ],
+    dependencies: [
+        // Command-line parsing, help text and validation: saves a hand-written parser for ~15 options.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // SQLite access: migrations, typed errors, transactions; the hot insert loop binds raw handles.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // YAML for Config/ (column profiles, rule sets) so they can carry comments and sources.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // SHA-256 of every imported file (batch identity); Foundation on Linux has no digest API.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibCSV", providers: [.apt(["libcsv-dev"])]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+
+        .target(name: "HealthCore"),
+        .target(name: "HealthStore", dependencies: [
+            "HealthCore", "CSQLite",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "HealthIngest", dependencies: [
+            "HealthCore", "HealthStore", "CLibCSV",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "HealthSynthetic", dependencies: ["HealthCore"]),
+        .target(name: "HealthCLI", dependencies: [
+            "HealthCore", "HealthStore", "HealthIngest", "HealthSynthetic",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "schoolhealth", dependencies: [
+            "HealthCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "HealthTestSupport", dependencies: ["HealthCore"]),
+        .testTarget(name: "HealthCoreTests", dependencies: ["HealthCore", "HealthTestSupport"]),
+        .testTarget(name: "HealthStoreTests", dependencies: ["HealthStore", "HealthCore", "HealthTestSupport"]),
+        .testTarget(name: "HealthIngestTests", dependencies: [
+            "HealthIngest", "HealthStore", "HealthCore", "HealthSynthetic", "HealthTestSupport",
+        ]),
+        .testTarget(name: "HealthCLITests", dependencies: [
+            "HealthCLI", "HealthStore", "HealthCore", "HealthSynthetic", "HealthTestSupport",
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

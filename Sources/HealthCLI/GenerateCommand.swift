@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import HealthSynthetic
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Write a reproducible synthetic county's screening exports (no real student data).",
+        discussion: """
+            One vision file per school year, in the shapes schools really send: Excel "CSV UTF-8" with Chinese
+            headers, Excel on Chinese Windows (GB18030, with a name column that is never stored), and a screening
+            system's UTF-8 export with English headers and decimal acuity. The same seed gives the same files.
+            """)
+
+    @Option(help: ArgumentHelp("Folder to write into.", valueName: "dir"))
+    var out: String
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 2024
+    @Option(help: "Students in the first year (new first-graders join each later year).")
+    var students: Int = 2_000
+    @Option(help: "School years to write.")
+    var years: Int = 3
+    @Option(help: "The first school year.")
+    var firstYear: Int = 2022
+    @Flag(help: "Print what was written as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard students > 0 else { throw ValidationError("--students must be at least 1") }
+        guard (1...20).contains(years) else { throw ValidationError("--years must be 1–20") }
+    }
+
+    func run() throws {
+        let county = SyntheticCounty(seed: seed, students: students, firstYear: firstYear, years: years)
+        let files = try county.writeVision(to: out)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(["files": files]), as: UTF8.self))
+        } else {
+            for f in files { print("\(f.path): \(f.rows) rows, \(f.encoding), \(f.headers) headers, school year \(f.schoolYear)") }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import HealthIngest
+import HealthStore
+
+/// Options every command shares: where the database and the configuration are.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The database file.", valueName: "path"))
+    var db: String?
+
+    @Option(name: .long, help: ArgumentHelp("The configuration folder (rules and column profiles). Default: $SCHOOLHEALTH_CONFIG, ./Config, or the one beside the program.", valueName: "dir"))
+    var config: String?
+
+    var databasePath: String {
+        db ?? ProcessInfo.processInfo.environment["SCHOOLHEALTH_DB"] ?? "schoolhealth.sqlite"
+    }
+
+    func loadConfig(extraProfiles: [String] = []) throws -> SchoolHealthConfig {
+        try SchoolHealthConfig.load(directory: try ConfigLocator.locate(explicit: config), extraProfiles: extraProfiles)
+    }
+}
+
+/// Finds the `Config/` folder.
+enum ConfigLocator {
+    static let marker = "rules/vision.yaml"
+
+    static func locate(explicit: String?) throws -> String {
+        let fm = FileManager.default
+        if let explicit {
+            guard fm.fileExists(atPath: explicit + "/" + marker) else {
+                throw CLIError("--config \(explicit): no \(marker) there; point --config at a SchoolHealth Config folder")
+            }
+            return explicit
+        }
+        var candidates: [String] = []
+        if let env = ProcessInfo.processInfo.environment["SCHOOLHEALTH_CONFIG"] { candidates.append(env) }
+        candidates.append(fm.currentDirectoryPath + "/Config")
+        // Beside the program, walking up (a build in .build/debug of a checkout finds the checkout's Config/).
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(dir.appendingPathComponent("Config").path)
+            dir.deleteLastPathComponent()
+        }
+        // The checkout this program was built from.
+        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Config").path)
+        for c in candidates where fm.fileExists(atPath: c + "/" + marker) { return c }
+        throw CLIError("cannot find the Config folder (looked for \(marker) in \(candidates.prefix(3).joined(separator: ", ")), …); pass --config DIR or set SCHOOLHEALTH_CONFIG")
+    }
+}
+
+/// A one-line failure for stderr.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Writes to standard error.
+enum Console {
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+    static var stderrIsTerminal: Bool { isatty(2) == 1 }
+}

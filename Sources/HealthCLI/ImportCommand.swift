@@ -1,0 +1,208 @@
+import ArgumentParser
+import Foundation
+import HealthCore
+import HealthIngest
+import HealthStore
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import screening exports (CSV).",
+        subcommands: [Vision.self])
+
+    struct Vision: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import vision-screening CSV files (UTF-8, UTF-8 with BOM or GB18030; Chinese or English headers).",
+            discussion: """
+                Each file is one batch in one transaction: it is imported completely or not at all.
+                Rows that fail validation are not stored; they are listed, with line, column, value and reason,
+                in a rejects file (CSV, UTF-8 with BOM) — by default FILE.rejects.csv beside each input.
+                Importing the same file again changes nothing. A corrected export updates the changed rows and keeps
+                the previous values as revisions.
+
+                Examples:
+                  schoolhealth import vision vision-2024.csv
+                  schoolhealth import vision --dry-run --rejects check.csv exports/*.csv
+                  schoolhealth import vision --school SH-P01 --json nurse-export.csv
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("CSV files to import.", valueName: "file"))
+        var files: [String]
+        @Flag(help: "Run every check and report what would happen; write nothing.")
+        var dryRun = false
+        @Flag(help: "Reject a whole file if any of its rows fails validation.")
+        var strict = false
+        @Option(help: ArgumentHelp("Write all rejected values to this one CSV file.", valueName: "path"))
+        var rejects: String?
+        @Flag(help: "Print one JSON object per file on stdout.")
+        var json = false
+        @Option(help: ArgumentHelp("Use this column profile: a name from Config/profiles or a .yaml file.", valueName: "name|file"))
+        var profile: String?
+        @Option(help: ArgumentHelp("The school code of every row, for exports without a school column.", valueName: "code"))
+        var school: String?
+
+        func run() throws {
+            let ok = try ImportRun(global: global, files: files, kind: .vision, dryRun: dryRun, strict: strict,
+                                   rejects: rejects, json: json, profile: profile, school: school).run()
+            if !ok { throw ExitCode(1) }
+        }
+    }
+}
+
+/// The shared body of every `import` subcommand.
+struct ImportRun {
+    var global: GlobalOptions
+    var files: [String]
+    var kind: ScreeningKind
+    var dryRun = false
+    var strict = false
+    var rejects: String?
+    var json = false
+    var profile: String?
+    var school: String?
+    var quiet = false
+    /// Write FILE.rejects.csv beside each input when --rejects is not given (the demo shows them instead).
+    var rejectsBesideInput = true
+
+    /// Imports every file; returns false if any was refused.
+    @discardableResult
+    func run() throws -> Bool {
+        var extra: [String] = []
+        var profileName = profile
+        if let p = profile, p.hasSuffix(".yaml") || p.hasSuffix(".yml") {
+            extra.append(p)
+            profileName = nil
+        }
+        var config = try global.loadConfig(extraProfiles: extra)
+        if let p = profile, profileName == nil {
+            // A profile given as a file: use the profile it defines.
+            let loaded = try SchoolHealthConfig.load(directory: config.directory, extraProfiles: [p])
+            profileName = loaded.profiles.last?.name
+            config = loaded
+        }
+        let store: Store
+        if dryRun && !FileManager.default.fileExists(atPath: global.databasePath) {
+            store = try Store.inMemory()
+        } else {
+            store = try Store.open(path: global.databasePath)
+        }
+        let importer = FileImporter(store: store, config: config)
+        var options = ImportOptions()
+        options.dryRun = dryRun
+        options.strict = strict
+        options.profile = profileName
+        options.school = school
+        var allOK = true
+        let shared = rejects.map { RejectsFile(path: $0) }
+        defer { shared?.close() }
+        for file in files {
+            let name = (file as NSString).lastPathComponent
+            if Console.stderrIsTerminal && !json && !quiet, let size = try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int, size > 4 << 20 {
+                options.progress = { read, total, rows in ProgressBar.draw(name: name, read: read, total: total, rows: rows) }
+            } else {
+                options.progress = nil
+            }
+            let ownRejects: RejectsFile? = shared ?? (dryRun || !rejectsBesideInput ? nil : RejectsFile(path: file + ".rejects.csv"))
+            var preview: [Rejection] = []
+            var report: FileReport
+            do {
+                report = try importer.importFile(path: file, kind: kind, options: options) { rejection in
+                    if let ownRejects { ownRejects.append(rejection) } else if preview.count < 10 { preview.append(rejection) }
+                }
+                if options.progress != nil { ProgressBar.clear() }
+            } catch {
+                if options.progress != nil { ProgressBar.clear() }
+                report = FileReport(file: file, status: .refused)
+                report.error = String(describing: error)
+                allOK = false
+            }
+            if shared == nil { ownRejects?.close() }
+            if let r = ownRejects, r.written > 0 { report.rejectsFile = r.path }
+            if report.status == .refused { allOK = false }
+            print(report: report, preview: preview)
+        }
+        return allOK
+    }
+
+    func print(report: FileReport, preview: [Rejection]) {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let data = (try? encoder.encode(report)) ?? Data("{}".utf8)
+            Swift.print(String(decoding: data, as: UTF8.self))
+            if let error = report.error { Console.error(error) }
+            return
+        }
+        if quiet { return }
+        switch report.status {
+        case .refused:
+            Console.error("error: \(report.error ?? "refused")")
+            if report.rowsRead > 0 { Console.error("  rows read \(report.rowsRead) · rejected \(report.rejected)") }
+        case .alreadyImported:
+            Swift.print("\(report.file): \(report.warnings.first ?? "already imported; nothing changed")")
+            return
+        case .imported, .dryRun:
+            let verb = report.status == .dryRun ? "dry run (nothing written)" : "imported as batch \(report.batch ?? 0)"
+            Swift.print("\(report.file): \(verb) — \(report.encoding ?? "?"), profile \(report.profile ?? "?"), rules \(report.ruleVersion ?? "?")")
+            Swift.print("  rows read \(report.rowsRead) · inserted \(report.inserted) · updated \(report.updated) · unchanged \(report.unchanged) · rejected \(report.rejected)")
+        }
+        if let path = report.rejectsFile { Swift.print("  rejected values listed in \(path)") }
+        for r in preview { Swift.print("  line \(r.line), \(r.column) = \"\(r.value)\": \(r.reason)") }
+        if report.rejected > preview.count && report.rejectsFile == nil && !preview.isEmpty {
+            Swift.print("  … pass --rejects PATH to list every rejected value")
+        }
+        for w in report.warnings { Swift.print("  warning: \(w)") }
+    }
+}
+
+/// A rejects CSV (UTF-8 with BOM so Excel opens it), created on the first rejection.
+final class RejectsFile {
+    let path: String
+    private var handle: FileHandle?
+    private(set) var written = 0
+
+    init(path: String) { self.path = path }
+
+    func append(_ r: Rejection) {
+        if handle == nil {
+            FileManager.default.createFile(atPath: path, contents: Data([0xEF, 0xBB, 0xBF] + Array("file,line,column,value,reason\r\n".utf8)))
+            handle = FileHandle(forWritingAtPath: path)
+            handle?.seekToEndOfFile()
+        }
+        let fields = [r.file, String(r.line), r.column, r.value, r.reason].map(CSVCell.escape)
+        handle?.write(Data((fields.joined(separator: ",") + "\r\n").utf8))
+        written += 1
+    }
+
+    func close() {
+        try? handle?.close()
+        handle = nil
+    }
+}
+
+/// CSV cells the product writes: quoted when needed, and never run as a formula by a spreadsheet.
+enum CSVCell {
+    static func escape(_ value: String) -> String {
+        var v = value
+        if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Double(v) == nil {
+            v = "'" + v
+        }
+        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            v = "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return v
+    }
+}
+
+/// A one-line progress bar on stderr.
+enum ProgressBar {
+    static func draw(name: String, read: Int, total: Int, rows: Int) {
+        let fraction = total == 0 ? 1 : Double(read) / Double(total)
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(name) [\(bar)] \(Int(fraction * 100))%  \(rows) rows".utf8))
+    }
+    static func clear() { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+}

@@ -1,0 +1,136 @@
+internal import CLibCSV
+
+/// One CSV record as libcsv delivered it, valid only during the call that receives it.
+struct CSVRecord {
+    /// The physical line of the source file on which the record starts (1-based).
+    let line: Int
+    fileprivate let bytes: UnsafeBufferPointer<UInt8>
+    fileprivate let ends: UnsafeBufferPointer<Int>
+
+    var count: Int { ends.count }
+
+    /// The bytes of field `i` (UTF-8), surrounding spaces of unquoted fields already trimmed by libcsv.
+    func field(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+        let start = i == 0 ? 0 : ends[i - 1]
+        return UnsafeBufferPointer(rebasing: bytes[start..<ends[i]])
+    }
+
+    func string(_ i: Int) -> String { String(decoding: field(i), as: UTF8.self) }
+
+    /// True when every field is empty (e.g. the ",,,,," rows Excel leaves at the end).
+    var isBlank: Bool { ends.last.map { $0 == 0 } ?? true }
+}
+
+/// A streaming RFC 4180 reader over libcsv in strict mode, which also counts physical lines
+/// (quoted fields may hold newlines; CRLF, LF and a lone CR all end a line).
+///
+///     let reader = CSVReader()
+///     try reader.parse(chunk) { record in print(record.line, record.count) }
+///     try reader.finish { record in … }
+final class CSVReader {
+    private let parser: UnsafeMutablePointer<csv_parser>
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = []
+    private var line = 1
+    private var embeddedLines = 0
+    private var lastTerminatorWasCR = false
+    private var lastFieldEndedWithCR = false
+    private var handler: ((CSVRecord) throws -> Void)?
+    private var failure: (any Error)?
+    /// The line on which the record being read started.
+    var currentLine: Int { line }
+
+    init() {
+        parser = .allocate(capacity: 1)
+        csv_init(parser, UInt8(CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL))
+        bytes.reserveCapacity(1 << 12)
+        ends.reserveCapacity(64)
+    }
+
+    deinit {
+        csv_free(parser)
+        parser.deallocate()
+    }
+
+    /// Feeds a chunk; `handler` gets each complete record. Throws `CSVStructureError` on broken quoting.
+    func parse(_ chunk: UnsafeBufferPointer<UInt8>, handler: (CSVRecord) throws -> Void) throws {
+        try withoutActuallyEscaping(handler) { handler in try parseEscaping(chunk, handler: handler) }
+    }
+
+    private func parseEscaping(_ chunk: UnsafeBufferPointer<UInt8>, handler: @escaping (CSVRecord) throws -> Void) throws {
+        self.handler = handler
+        defer { self.handler = nil }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let consumed = csv_parse(parser, chunk.baseAddress, chunk.count, fieldCallback, recordCallback, context)
+        if let failure { throw failure }
+        if consumed != chunk.count {
+            throw CSVStructureError(line: line + embeddedLines, detail: String(cString: csv_strerror(csv_error(parser))))
+        }
+    }
+
+    /// Ends the input: delivers a last record without a trailing newline, or reports an unterminated quote.
+    func finish(handler: (CSVRecord) throws -> Void) throws {
+        try withoutActuallyEscaping(handler) { handler in try finishEscaping(handler: handler) }
+    }
+
+    private func finishEscaping(handler: @escaping (CSVRecord) throws -> Void) throws {
+        self.handler = handler
+        defer { self.handler = nil }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let rc = csv_fini(parser, fieldCallback, recordCallback, context)
+        if let failure { throw failure }
+        if rc != 0 {
+            throw CSVStructureError(line: line, detail: "a quoted field starting on this line is never closed")
+        }
+    }
+
+    fileprivate func appendField(_ pointer: UnsafeRawPointer?, _ count: Int) {
+        if let pointer, count > 0 {
+            let field = UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: count)
+            bytes.append(contentsOf: field)
+            // Newlines inside a quoted field are physical lines too: count LF and lone CR.
+            var previousCR = false
+            for b in field {
+                if b == 0x0A { if !previousCR { embeddedLines += 1 } } else if b == 0x0D { embeddedLines += 1 }
+                previousCR = b == 0x0D
+            }
+        }
+        ends.append(bytes.count)
+    }
+
+    fileprivate func endRecord(_ terminator: Int32) {
+        defer {
+            bytes.removeAll(keepingCapacity: true)
+            ends.removeAll(keepingCapacity: true)
+            lastTerminatorWasCR = terminator == 0x0D
+        }
+        if ends.isEmpty {
+            // An empty line, or the LF of a CRLF whose CR already ended the record.
+            if !(terminator == 0x0A && lastTerminatorWasCR) && terminator != -1 { line += 1 }
+            return
+        }
+        guard failure == nil, let handler else { return }
+        let start = line
+        line += 1 + embeddedLines
+        embeddedLines = 0
+        bytes.withUnsafeBufferPointer { b in
+            ends.withUnsafeBufferPointer { e in
+                do { try handler(CSVRecord(line: start, bytes: b, ends: e)) } catch { failure = error }
+            }
+        }
+    }
+}
+
+/// The CSV structure itself is broken (an unclosed or stray quote in strict mode).
+struct CSVStructureError: Error {
+    let line: Int
+    let detail: String
+}
+
+private func fieldCallback(_ data: UnsafeMutableRawPointer?, _ count: Int, _ context: UnsafeMutableRawPointer?) {
+    Unmanaged<CSVReader>.fromOpaque(context!).takeUnretainedValue().appendField(UnsafeRawPointer(data), count)
+}
+
+private func recordCallback(_ terminator: Int32, _ context: UnsafeMutableRawPointer?) {
+    Unmanaged<CSVReader>.fromOpaque(context!).takeUnretainedValue().endRecord(terminator)
+}

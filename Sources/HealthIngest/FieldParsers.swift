@@ -1,0 +1,219 @@
+public import HealthCore
+import Foundation
+
+/// Why one value was not accepted, in words a nurse can act on.
+struct FieldProblem: Error {
+    let reason: String
+}
+
+/// Parsers from the raw bytes of a CSV field to domain values. Each trims surrounding whitespace,
+/// returns nil for an empty field, and throws `FieldProblem` for a value it cannot accept.
+enum FieldParsers {
+    // MARK: bytes
+
+    static func trimmed(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var lo = 0, hi = b.count
+        while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 || b[lo] == 0x0D || b[lo] == 0x0A { lo += 1 }
+        while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 || b[hi - 1] == 0x0D || b[hi - 1] == 0x0A { hi -= 1 }
+        // U+3000 IDEOGRAPHIC SPACE (E3 80 80), which Chinese input methods leave behind.
+        while hi - lo >= 3, b[lo] == 0xE3, b[lo + 1] == 0x80, b[lo + 2] == 0x80 { lo += 3 }
+        while hi - lo >= 3, b[hi - 3] == 0xE3, b[hi - 2] == 0x80, b[hi - 1] == 0x80 { hi -= 3 }
+        return UnsafeBufferPointer(rebasing: b[lo..<hi])
+    }
+
+    /// Text that is safe to store: valid UTF-8, no NUL or other control characters, no undecodable bytes.
+    static func text(_ raw: UnsafeBufferPointer<UInt8>, maxLength: Int = 64) throws(FieldProblem) -> String? {
+        let b = trimmed(raw)
+        if b.isEmpty { return nil }
+        if b.contains(0) { throw FieldProblem(reason: "contains a NUL byte (the file may be damaged)") }
+        guard let s = String(validating: b, as: UTF8.self), !s.contains("\u{FFFD}") else {
+            throw FieldProblem(reason: "contains bytes that are not valid text (the file may be damaged or mix encodings)")
+        }
+        if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw FieldProblem(reason: "contains a control character or line break")
+        }
+        if s.count > maxLength { throw FieldProblem(reason: "is \(s.count) characters long; at most \(maxLength) are allowed") }
+        return s
+    }
+
+    /// A decimal number in thousandths, exactly: "-0.375" → -375. Accepts "+", "-", "−" (U+2212), a leading
+    /// or trailing "D"/"DS"/"DC" unit and up to three decimals.
+    static func milli(_ raw: UnsafeBufferPointer<UInt8>) -> Int?? {
+        var b = Array(trimmed(raw))
+        if b.isEmpty { return .some(nil) }
+        var negative = false
+        if b.starts(with: [0xE2, 0x88, 0x92]) { negative = true; b.removeFirst(3) }
+        else if b.first == UInt8(ascii: "-") { negative = true; b.removeFirst() }
+        else if b.first == UInt8(ascii: "+") { b.removeFirst() }
+        while let last = b.last, last == UInt8(ascii: "D") || last == UInt8(ascii: "d") || last == UInt8(ascii: "S") || last == UInt8(ascii: "s") || last == UInt8(ascii: "C") || last == UInt8(ascii: "c") || last == 0x20 {
+            b.removeLast()
+        }
+        var whole = 0, frac = 0, fracDigits = 0, digits = 0, seenDot = false
+        for c in b {
+            if c == UInt8(ascii: ".") {
+                if seenDot { return nil }
+                seenDot = true
+            } else if c >= 0x30 && c <= 0x39 {
+                digits += 1
+                if seenDot {
+                    fracDigits += 1
+                    if fracDigits > 3 { if c != 0x30 { return nil } else { continue } }
+                    frac = frac * 10 + Int(c - 0x30)
+                } else {
+                    whole = whole * 10 + Int(c - 0x30)
+                    if whole > 1_000_000 { return nil }
+                }
+            } else {
+                return nil
+            }
+        }
+        if digits == 0 { return nil }
+        while fracDigits < 3 { frac *= 10; fracDigits += 1 }
+        let v = whole * 1000 + frac
+        return .some(negative ? -v : v)
+    }
+
+    static func display(_ raw: UnsafeBufferPointer<UInt8>) -> String { String(decoding: trimmed(raw), as: UTF8.self) }
+
+    // MARK: domain values
+
+    /// A student ID kept as text. An ID that Excel turned into a number is refused, never stored.
+    static func studentID(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> StudentID? {
+        guard let s = try text(raw, maxLength: 32) else { return nil }
+        if s.range(of: #"^[0-9](\.[0-9]+)?[eE][+-]?[0-9]+$"#, options: .regularExpression) != nil {
+            throw FieldProblem(reason: "is in scientific notation: Excel turned the student ID into a number and its last digits are lost. Format the column as Text in Excel and export again")
+        }
+        if s.range(of: #"^[0-9]+\.[0-9]+$"#, options: .regularExpression) != nil {
+            throw FieldProblem(reason: "looks like a number with decimals: the ID was probably reformatted by a spreadsheet. Format the column as Text and export again")
+        }
+        if s.unicodeScalars.contains(where: { !(CharacterSet.alphanumerics.contains($0) && $0.isASCII) && $0 != "-" }) {
+            throw FieldProblem(reason: "may contain only letters, digits and '-'")
+        }
+        return StudentID(s)
+    }
+
+    static func sex(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> Sex? {
+        guard let s = try text(raw) else { return nil }
+        switch s.lowercased() {
+        case "1", "男", "m", "male", "男性": return .male
+        case "2", "女", "f", "female", "女性": return .female
+        default: throw FieldProblem(reason: "is not a sex code: use 1 or 男 or M for boys, 2 or 女 or F for girls")
+        }
+    }
+
+    /// Dates as 2024-09-01, 2024/9/1, 2024.9.1, 2024年9月1日, 20240901 (a time after the date is ignored),
+    /// or an Excel serial day number (45536 = 2024-09-01).
+    static func date(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> CivilDate? {
+        guard let s = try text(raw) else { return nil }
+        return try date(string: s)
+    }
+
+    static func date(string: String) throws(FieldProblem) -> CivilDate {
+        var s = string
+        if let space = s.firstIndex(where: { $0 == " " || $0 == "T" }) { s = String(s[..<space]) }
+        let bad = FieldProblem(reason: "is not a date: write it as 2024-09-01, 2024/9/1 or 20240901")
+        var parts: [Int]
+        if s.allSatisfy(\.isASCIIDigit) {
+            switch s.count {
+            case 8:
+                let n = Int(s)!
+                parts = [n / 10000, n / 100 % 100, n % 100]
+            case 4, 5:
+                // Excel serial day number: days since 1899-12-30.
+                let serial = Int(s)!
+                guard serial >= 18264, serial <= 73051 else { throw FieldProblem(reason: "looks like an Excel day number but is outside 1950–2099") }
+                return CivilDate(daysSinceEpoch: serial - 25569)
+            default: throw bad
+            }
+        } else if s.hasSuffix(".0"), s.dropLast(2).allSatisfy(\.isASCIIDigit), s.count <= 7 {
+            return try date(string: String(s.dropLast(2)))
+        } else {
+            let pieces = s.split(whereSeparator: { "-/.年月日".contains($0) }).map(String.init)
+            guard pieces.count == 3, pieces.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }) else { throw bad }
+            parts = pieces.map { Int($0)! }
+            guard pieces[0].count == 4 else { throw FieldProblem(reason: "is not a date with a four-digit year first: write it as 2024-09-01") }
+        }
+        guard let d = CivilDate(year: parts[0], month: parts[1], day: parts[2]), (1950...2099).contains(parts[0]) else {
+            throw FieldProblem(reason: "is not a real calendar date")
+        }
+        return d
+    }
+
+    static func grade(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> GradeCode? {
+        guard let s = try text(raw) else { return nil }
+        if let n = Int(s) {
+            guard let g = GradeCode(n) else {
+                throw FieldProblem(reason: "is not a national grade code (11–16 primary, 21–24 junior, 31–33 senior)")
+            }
+            return g
+        }
+        let names: [String: Int] = [
+            "一年级": 11, "二年级": 12, "三年级": 13, "四年级": 14, "五年级": 15, "六年级": 16,
+            "初一": 21, "初二": 22, "初三": 23, "初四": 24, "七年级": 21, "八年级": 22, "九年级": 23,
+            "高一": 31, "高二": 32, "高三": 33,
+        ]
+        guard let code = names[s] else { throw FieldProblem(reason: "is not a grade: use the national code (11–16, 21–24, 31–33) or a name such as 三年级, 初一, 高二") }
+        return GradeCode(code)
+    }
+
+    static func glasses(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> GlassesType? {
+        guard let s = try text(raw) else { return nil }
+        switch s.lowercased() {
+        case "0", "不戴镜", "无", "否", "未戴镜", "none", "no": return GlassesType.none
+        case "1", "框架眼镜", "框架镜", "框架", "frame", "glasses": return .frame
+        case "2", "隐形眼镜", "隐形", "contact", "contact lens", "contacts": return .contactLens
+        case "3", "夜戴角膜塑形镜", "角膜塑形镜", "ok镜", "塑形镜", "orthokeratology", "ortho-k", "ok": return .orthokeratology
+        default: throw FieldProblem(reason: "is not a glasses type: use 0 不戴镜, 1 框架眼镜, 2 隐形眼镜 or 3 角膜塑形镜")
+        }
+    }
+
+    static func dioptres(_ raw: UnsafeBufferPointer<UInt8>, bounds: VisionRules.Range, what: String) throws(FieldProblem) -> Dioptres? {
+        guard let parsed = milli(raw) else { throw FieldProblem(reason: "is not a number of dioptres (e.g. -1.25)") }
+        guard let m = parsed else { return nil }
+        let d = Dioptres(milli: m)
+        guard bounds.contains(d.value) else {
+            throw FieldProblem(reason: "is outside the \(what) range a refractometer measures (\(bounds.min) to \(bounds.max) D)")
+        }
+        return d
+    }
+
+    static func axis(_ raw: UnsafeBufferPointer<UInt8>, bounds: VisionRules.Range) throws(FieldProblem) -> Int? {
+        guard let parsed = milli(raw) else { throw FieldProblem(reason: "is not an axis in whole degrees (0–180)") }
+        guard let m = parsed else { return nil }
+        guard m % 1000 == 0, bounds.contains(Double(m / 1000)) else {
+            throw FieldProblem(reason: "is not an axis in whole degrees from \(Int(bounds.min)) to \(Int(bounds.max))")
+        }
+        return m / 1000
+    }
+}
+
+/// The notation an acuity value was written in.
+enum AcuityNotation: String { case fivePoint = "5-point", decimal }
+
+extension FieldParsers {
+    /// Acuity in 5-point (4.0–5.3) or decimal (0.1–2.0) notation, returned on the 5-point scale.
+    /// The two ranges do not overlap, so each value says which notation it is in.
+    static func acuity(_ raw: UnsafeBufferPointer<UInt8>, rules: VisionRules) throws(FieldProblem) -> (Acuity, AcuityNotation)? {
+        guard let parsed = milli(raw) else { throw FieldProblem(reason: "is not an acuity: use 5-point (4.0–5.3) or decimal (0.1–2.0) notation") }
+        guard let m = parsed else { return nil }
+        let lo = Int((rules.bounds.fivePoint.min * 1000).rounded()), hi = Int((rules.bounds.fivePoint.max * 1000).rounded())
+        if m >= lo && m <= hi {
+            guard m % 100 == 0 else { throw FieldProblem(reason: "has more than one decimal: 5-point acuity is read in steps of 0.1 (e.g. 4.9)") }
+            return (Acuity(tenths: m / 100), .fivePoint)
+        }
+        let chart = rules.decimalChart.map { Int(($0 * 1000).rounded()) }
+        if m > 0 && m <= chart.max()! {
+            guard chart.contains(m) else {
+                throw FieldProblem(reason: "is not a line of the decimal chart (\(rules.decimalChart.map { String($0) }.joined(separator: ", ")))")
+            }
+            let tenths = Int(((5 + log10(Double(m) / 1000)) * 10).rounded())
+            return (Acuity(tenths: tenths), .decimal)
+        }
+        throw FieldProblem(reason: "is outside both acuity notations: 5-point \(rules.bounds.fivePoint.min)–\(rules.bounds.fivePoint.max) or decimal 0.1–2.0")
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}
+

@@ -1,0 +1,198 @@
+public import HealthCore
+public import HealthStore
+import Foundation
+
+/// How to import.
+public struct ImportOptions: Sendable {
+    /// Run every check and report what would happen, keeping nothing.
+    public var dryRun = false
+    /// Reject the whole file if any row fails.
+    public var strict = false
+    /// Use this profile instead of choosing one from the header.
+    public var profile: String?
+    /// The school of every row, for exports without a school column.
+    public var school: String?
+    /// Dates after this are rejected as "in the future".
+    public var today: CivilDate = .today
+    /// Called now and then with (bytes read, file size, rows read).
+    public var progress: (@Sendable (Int, Int, Int) -> Void)?
+
+    public init() {}
+}
+
+/// One rejected value (or row), as written to the rejects file.
+public struct Rejection: Sendable, Codable, Equatable {
+    public var file: String
+    /// Physical line in the source file (1 is the header).
+    public var line: Int
+    public var column: String
+    public var value: String
+    public var reason: String
+}
+
+/// What importing one file did; `--json` prints it.
+public struct FileReport: Sendable, Codable, Equatable {
+    public enum Status: String, Sendable, Codable {
+        case imported
+        case alreadyImported = "already-imported"
+        case dryRun = "dry-run"
+        case refused
+    }
+    public var file: String
+    public var status: Status
+    public var encoding: String?
+    public var sha256: String?
+    public var batch: Int64?
+    public var profile: String?
+    public var ruleVersion: String?
+    public var rowsRead = 0
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var rejected = 0
+    public var warnings: [String] = []
+    public var error: String?
+    public var rejectsFile: String?
+
+    public init(file: String, status: Status) {
+        self.file = file
+        self.status = status
+    }
+}
+
+/// Imports CSV exports into the store: one file, one batch, one transaction.
+///
+///     let importer = FileImporter(store: store, config: config)
+///     let report = try importer.importFile(path: "vision-2024.csv", kind: .vision, options: .init()) { rejection in … }
+public struct FileImporter: Sendable {
+    public let store: Store
+    public let config: SchoolHealthConfig
+
+    public init(store: Store, config: SchoolHealthConfig) {
+        self.store = store
+        self.config = config
+    }
+
+    /// Imports `path`. Rejected values go to `reject` as they are found. Throws `IngestError` when the
+    /// whole file is refused, and `StoreError` when the database fails; in both cases nothing of it is kept.
+    public func importFile(path: String, kind: ScreeningKind, options: ImportOptions,
+                           reject: (Rejection) -> Void) throws -> FileReport {
+        switch kind {
+        case .vision: return try run(VisionImporter.self, path: path, options: options, reject: reject)
+        }
+    }
+
+    func run<R: RecordImporter>(_ type: R.Type, path: String, options: ImportOptions, reject: (Rejection) -> Void) throws -> FileReport {
+        let file = path
+        let inspection = try FileInspector.inspect(path: path, displayName: file)
+        let profiles = config.profiles(kind: R.profileKind)
+        if profiles.isEmpty { throw IngestError.noProfile(file: file, kind: R.profileKind) }
+        var report = FileReport(file: file, status: options.dryRun ? .dryRun : .imported)
+        report.encoding = inspection.encoding.rawValue
+        report.sha256 = inspection.sha256
+        let header = BatchHeader(kind: R.kind, fileName: (path as NSString).lastPathComponent, sha256: inspection.sha256,
+                                 fileBytes: inspection.bytes, encoding: inspection.encoding.rawValue,
+                                 profile: options.profile ?? "auto", ruleVersion: config.vision.versionTag)
+        var strictFailure = false
+        let outcome = try store.importFile(header, now: ISO8601DateFormatter().string(from: Date())) { session in
+            let source = try TextSource(path: path, encoding: inspection.encoding)
+            let reader = CSVReader()
+            var importer: R?
+            var headerSeen = false
+            var columnCount = 0
+            var blank = 0
+            var lastProgress = 0
+            func rejectRow(line: Int, _ problems: [RowProblem]) {
+                session.counts.rejected += 1
+                for p in problems { reject(Rejection(file: file, line: line, column: p.column, value: p.value, reason: p.reason)) }
+            }
+            func handle(_ record: CSVRecord) throws {
+                if !headerSeen {
+                    headerSeen = true
+                    let headers = (0..<record.count).map { record.string($0) }
+                    let map = try HeaderMatcher.match(headers: headers, profiles: profiles, file: file,
+                                                      preferred: options.profile, fixedFields: R.fixedFields(options))
+                    if !map.ignored.isEmpty { report.warnings.append("ignored columns (not stored): \(map.ignored.joined(separator: ", "))") }
+                    report.profile = map.profile.name
+                    columnCount = record.count
+                    importer = R(map: map, config: config, options: options)
+                    report.ruleVersion = importer!.ruleVersion
+                    return
+                }
+                if record.isBlank { blank += 1; return }
+                session.counts.rowsRead += 1
+                if record.count != columnCount {
+                    rejectRow(line: record.line, [RowProblem(
+                        column: "(whole row)", value: "\(record.count) fields",
+                        reason: "has \(record.count) fields but the header has \(columnCount); a comma or quote is probably missing or extra, so the values cannot be matched to columns")])
+                    return
+                }
+                switch try importer!.importRow(record, into: session) {
+                case .rejected(let problems): rejectRow(line: record.line, problems)
+                case .written(.inserted): session.counts.inserted += 1
+                case .written(.updated): session.counts.updated += 1
+                case .written(.unchanged): session.counts.unchanged += 1
+                case .written(.duplicateInFile(let first, let identical)):
+                    rejectRow(line: record.line, [duplicateProblem(first: first, identical: identical)])
+                }
+            }
+            do {
+                while try source.next({ chunk in try reader.parse(chunk, handler: handle(_:)) }) {
+                    if let progress = options.progress, source.bytesRead - lastProgress >= 1 << 20 {
+                        lastProgress = source.bytesRead
+                        progress(source.bytesRead, inspection.bytes, session.counts.rowsRead)
+                    }
+                }
+                try reader.finish(handler: handle(_:))
+            } catch let error as CSVStructureError {
+                throw IngestError.malformedCSV(file: file, line: error.line, detail: error.detail)
+            }
+            options.progress?(inspection.bytes, inspection.bytes, session.counts.rowsRead)
+            guard headerSeen else { throw IngestError.empty(file: file) }
+            if session.counts.rowsRead == 0 { throw IngestError.headerOnly(file: file) }
+            for late in try session.finishLoad() {
+                session.counts.inserted -= 1
+                rejectRow(line: late.line, [duplicateProblem(first: late.firstLine, identical: late.identical)])
+            }
+            if blank > 0 { report.warnings.append("\(blank) empty row(s) skipped") }
+            report.warnings += importer!.warnings
+            strictFailure = options.strict && session.counts.rejected > 0
+            report.rowsRead = session.counts.rowsRead
+            report.inserted = session.counts.inserted
+            report.updated = session.counts.updated
+            report.unchanged = session.counts.unchanged
+            report.rejected = session.counts.rejected
+            return options.dryRun || strictFailure ? .rollback : .commit
+        }
+        switch outcome {
+        case let .alreadyImported(batch, importedAt):
+            report.status = .alreadyImported
+            report.batch = batch
+            report.warnings.append("this file (same SHA-256) was already imported as batch \(batch) on \(importedAt); nothing changed")
+        case let .committed(batch):
+            report.batch = batch
+        case let .rolledBack(batch):
+            report.batch = batch
+            if strictFailure {
+                report.status = .refused
+                report.error = IngestError.strictRejected(file: file, rejected: report.rejected).description
+            }
+        }
+        return report
+    }
+
+    private func duplicateProblem(first: Int, identical: Bool) -> RowProblem {
+        RowProblem(column: "(whole row)", value: "",
+                   reason: identical
+                       ? "repeats line \(first) exactly (same student, same screening date); the first one was kept"
+                       : "has the same student and screening date as line \(first) but different values; line \(first) was kept. Correct the file and import it again if this row is the right one")
+    }
+}
+
+extension CivilDate {
+    /// Today in the machine's time zone.
+    public static var today: CivilDate {
+        let seconds = Int(Date().timeIntervalSince1970) + TimeZone.current.secondsFromGMT()
+        return CivilDate(daysSinceEpoch: seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
+    }
+}

@@ -1,0 +1,41 @@
+/// Why a whole file was refused. Every case names the file; those about content name the line too.
+public enum IngestError: Error, CustomStringConvertible, Equatable {
+    case unreadable(file: String, reason: String)
+    case empty(file: String)
+    case spreadsheetWorkbook(file: String)
+    case utf16(file: String)
+    case binary(file: String)
+    case headerOnly(file: String)
+    case missingColumns(file: String, profile: String, missing: [(field: String, aliases: [String])])
+    case ambiguousColumn(file: String, field: String, headers: [String])
+    case noProfile(file: String, kind: String)
+    case malformedCSV(file: String, line: Int, detail: String)
+    case strictRejected(file: String, rejected: Int)
+    case badConfig(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(file, reason): return "\(file): cannot be read (\(reason))."
+        case let .empty(file): return "\(file): the file is empty; nothing to import."
+        case let .spreadsheetWorkbook(file):
+            return "\(file): this is an Excel workbook (.xlsx/.xls), not a CSV file. Open it in Excel and use File → Save As → \"CSV UTF-8 (Comma delimited)\", then import the .csv file."
+        case let .utf16(file):
+            return "\(file): the file is in UTF-16 (Excel's \"Unicode Text\"). Save it again as \"CSV UTF-8 (Comma delimited)\" and import that."
+        case let .binary(file): return "\(file): this is not a text CSV file (it contains binary data)."
+        case let .headerOnly(file): return "\(file): the file has a header line but no data rows; nothing to import."
+        case let .missingColumns(file, profile, missing):
+            let list = missing.map { "\($0.field) (accepted headers: \($0.aliases.joined(separator: ", ")))" }.joined(separator: "; ")
+            return "\(file): line 1: required column missing for profile '\(profile)': \(list). Nothing was imported. Rename the column in the file or add its header as an alias in the profile."
+        case let .ambiguousColumn(file, field, headers):
+            return "\(file): line 1: columns \(headers.map { "\"\($0)\"" }.joined(separator: " and ")) both mean \(field); keep one of them. Nothing was imported."
+        case let .noProfile(file, kind): return "\(file): no column profile for '\(kind)' was found in the configuration."
+        case let .malformedCSV(file, line, detail):
+            return "\(file): line \(line): the CSV structure is broken (\(detail)), so the rows after it cannot be read reliably. Nothing was imported. Check the quotes on that line."
+        case let .strictRejected(file, rejected):
+            return "\(file): --strict: \(rejected) row(s) failed validation, so the whole file was rejected and nothing was imported (see the rejects file)."
+        case let .badConfig(file, reason): return "\(file): configuration error: \(reason)"
+        }
+    }
+
+    public static func == (a: IngestError, b: IngestError) -> Bool { a.description == b.description }
+}

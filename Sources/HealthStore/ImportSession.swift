@@ -1,0 +1,348 @@
+public import HealthCore
+internal import GRDB
+internal import CSQLite
+
+/// What kind of screening a batch holds.
+public enum ScreeningKind: String, Sendable, CaseIterable {
+    case vision
+
+    var table: ScreeningTable {
+        switch self {
+        case .vision: return .vision
+        }
+    }
+}
+
+/// The facts about one imported file that its batch records.
+public struct BatchHeader: Sendable {
+    public var kind: ScreeningKind
+    public var fileName: String
+    public var sha256: String
+    public var fileBytes: Int
+    public var encoding: String
+    public var profile: String
+    public var ruleVersion: String
+
+    public init(kind: ScreeningKind, fileName: String, sha256: String, fileBytes: Int, encoding: String, profile: String, ruleVersion: String) {
+        self.kind = kind; self.fileName = fileName; self.sha256 = sha256; self.fileBytes = fileBytes
+        self.encoding = encoding; self.profile = profile; self.ruleVersion = ruleVersion
+    }
+}
+
+/// What writing one record did.
+public enum WriteOutcome: Equatable, Sendable {
+    case inserted
+    /// A corrected value: the previous values were kept as a revision.
+    case updated
+    case unchanged
+    /// The same student and screening date already came earlier in this file (first occurrence wins).
+    case duplicateInFile(firstLine: Int, identical: Bool)
+}
+
+/// A repeated student and date found only when the bulk load rebuilt its unique index.
+public struct LateDuplicate: Equatable, Sendable {
+    public var line: Int
+    public var firstLine: Int
+    public var identical: Bool
+}
+
+/// How a file's batch ended.
+public enum BatchOutcome: Equatable, Sendable {
+    /// A file with the same SHA-256 was imported before; nothing was written.
+    case alreadyImported(batch: Int64, importedAt: String)
+    case committed(batch: Int64)
+    /// Dry run, or the importer decided to keep nothing (e.g. --strict with a rejected row).
+    case rolledBack(batch: Int64)
+}
+
+/// Whether to keep what a batch wrote.
+public enum ImportDecision: Sendable { case commit, rollback }
+
+/// The counts a batch records in `import_batch`.
+public struct BatchCounts: Sendable, Equatable {
+    public var rowsRead = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0
+    public init() {}
+}
+
+extension Store {
+    /// Imports one file as one transaction: either everything `body` wrote is committed, or nothing is.
+    ///
+    /// A file whose SHA-256 was imported before is not read again: the outcome says which batch has it.
+    /// When the table is empty, its indexes are dropped for the load and rebuilt before the commit
+    /// (a bulk load is ~3× faster without them); repeated keys are then found by the rebuild.
+    public func importFile(_ header: BatchHeader, now: String,
+                           body: (ImportSession) throws -> ImportDecision) throws -> BatchOutcome {
+        do {
+            return try queue.inDatabase { db in
+                var outcome: BatchOutcome = .rolledBack(batch: 0)
+                try db.inTransaction(.immediate) {
+                    if let row = try Row.fetchOne(db, sql: "SELECT id, imported_at FROM import_batch WHERE kind = ? AND file_sha256 = ?",
+                                                  arguments: [header.kind.rawValue, header.sha256]) {
+                        outcome = .alreadyImported(batch: row["id"], importedAt: row["imported_at"])
+                        return .rollback
+                    }
+                    try db.execute(sql: """
+                        INSERT INTO import_batch (kind, file_name, file_sha256, file_bytes, encoding, profile, rule_version, imported_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [header.kind.rawValue, header.fileName, header.sha256, header.fileBytes,
+                                         header.encoding, header.profile, header.ruleVersion, now])
+                    let batch = db.lastInsertedRowID
+                    let session = try ImportSession(db: db, table: header.kind.table, batch: batch, ruleVersion: header.ruleVersion, path: path)
+                    let decision = try body(session)
+                    try session.close()
+                    let c = session.counts
+                    try db.execute(sql: "UPDATE import_batch SET rows_read = ?, inserted = ?, updated = ?, unchanged = ?, rejected = ? WHERE id = ?",
+                                   arguments: [c.rowsRead, c.inserted, c.updated, c.unchanged, c.rejected, batch])
+                    outcome = decision == .commit ? .committed(batch: batch) : .rolledBack(batch: batch)
+                    return decision == .commit ? .commit : .rollback
+                }
+                return outcome
+            }
+        } catch {
+            throw StoreError(error, path: path)
+        }
+    }
+}
+
+/// Writes the records of one file inside its transaction. Obtained from `Store.importFile`.
+///
+/// The insert loop binds raw SQLite statements: this is the path a million-row file takes.
+public final class ImportSession {
+    let db: Database
+    let table: ScreeningTable
+    let batch: Int64
+    let ruleVersion: String
+    let path: String
+    /// True when the table was empty at the start: indexes are rebuilt at the end and no lookups are needed.
+    public let bulk: Bool
+    /// The counts recorded with the batch; the importer keeps them up to date.
+    public var counts = BatchCounts()
+
+    private var insert: OpaquePointer?
+    private var lookup: OpaquePointer?
+    private var update: OpaquePointer?
+    private var revise: OpaquePointer?
+    private var values: [StoreValue]
+    private var closed = false
+
+    init(db: Database, table: ScreeningTable, batch: Int64, ruleVersion: String, path: String) throws {
+        self.db = db; self.table = table; self.batch = batch; self.ruleVersion = ruleVersion; self.path = path
+        values = Array(repeating: .null, count: table.columns.count)
+        bulk = try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM \(table.name))") ?? false
+        if bulk {
+            for index in table.indexes { try db.execute(sql: "DROP INDEX IF EXISTS \(index.name)") }
+        }
+        let all = table.columns.map(\.name) + ["rule_version", "batch_id", "source_line"]
+        insert = try prepare("INSERT INTO \(table.name) (\(all.joined(separator: ", "))) VALUES (\(all.map { _ in "?" }.joined(separator: ", ")))")
+        let nonKey = all.filter { name in !table.keyColumns.contains { $0.name == name } }
+        update = try prepare("UPDATE \(table.name) SET \(nonKey.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?")
+        let keyWhere = table.keyColumns.map { "\($0.name) = ?" }.joined(separator: " AND ")
+        lookup = try prepare("SELECT id, batch_id, source_line, \(table.payloadColumns.map(\.name).joined(separator: ", ")) FROM \(table.name) WHERE \(keyWhere)")
+        let json = (table.columns.filter { $0.role != .key }.map(\.name) + ["rule_version", "source_line"])
+            .map { "'\($0)', \($0)" }.joined(separator: ", ")
+        revise = try prepare("""
+            INSERT INTO revision (table_name, row_id, replaced_by_batch, previous_batch, previous_values)
+            SELECT '\(table.name)', id, ?1, batch_id, json_object(\(json)) FROM \(table.name) WHERE id = ?2
+            """)
+    }
+
+    deinit {
+        for statement in [insert, lookup, update, revise] { sqlite3_finalize(statement) }
+    }
+
+    private func prepare(_ sql: String) throws -> OpaquePointer? {
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v3(db.sqliteConnection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard rc == SQLITE_OK else { throw failure(rc) }
+        return statement
+    }
+
+    private func failure(_ rc: Int32) -> StoreError {
+        let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+        switch rc & 0xff {
+        case SQLITE_FULL: return .diskFull(path: path)
+        case SQLITE_READONLY: return .readOnly(path: path)
+        case SQLITE_BUSY, SQLITE_LOCKED: return .busy(path: path)
+        case SQLITE_CORRUPT, SQLITE_NOTADB: return .notADatabase(path: path, detail: message)
+        default: return .sqlite(path: path, code: rc, message: message)
+        }
+    }
+
+    /// Writes one vision screening found at `line` of the source file.
+    public func write(vision s: VisionScreening, classification c: VisionClassification, schoolYear: Int, line: Int) throws(StoreError) -> WriteOutcome {
+        func acuity(_ a: Acuity?) -> StoreValue { a.map { .real($0.fivePoint) } ?? .null }
+        func dioptres(_ d: Dioptres?) -> StoreValue { d.map { .real($0.value) } ?? .null }
+        func int(_ i: Int?) -> StoreValue { i.map { .int(Int64($0)) } ?? .null }
+        func bool(_ b: Bool?) -> StoreValue { b.map { .int($0 ? 1 : 0) } ?? .null }
+        func text(_ t: String?) -> StoreValue { t.map { .text($0) } ?? .null }
+        values[0] = .text(s.studentID.rawValue)
+        values[1] = .text(s.screeningDate.description)
+        values[2] = .int(Int64(schoolYear))
+        values[3] = .text(s.schoolCode)
+        values[4] = .int(Int64(s.grade.rawValue))
+        values[5] = text(s.className)
+        values[6] = .int(Int64(s.sex.rawValue))
+        values[7] = text(s.birthDate?.description)
+        values[8] = .int(Int64(s.glasses.rawValue))
+        values[9] = acuity(s.right.ucva)
+        values[10] = acuity(s.left.ucva)
+        values[11] = dioptres(s.right.sphere)
+        values[12] = dioptres(s.right.cylinder)
+        values[13] = int(s.right.axis)
+        values[14] = dioptres(s.left.sphere)
+        values[15] = dioptres(s.left.cylinder)
+        values[16] = int(s.left.axis)
+        values[17] = acuity(s.right.corrected)
+        values[18] = acuity(s.left.corrected)
+        values[19] = dioptres(c.right.sphericalEquivalent)
+        values[20] = dioptres(c.left.sphericalEquivalent)
+        values[21] = bool(c.right.myopic)
+        values[22] = bool(c.left.myopic)
+        values[23] = bool(c.myopic)
+        values[24] = text(c.right.poorVision?.rawValue)
+        values[25] = text(c.left.poorVision?.rawValue)
+        values[26] = text(c.poorVision?.rawValue)
+        values[27] = text(c.right.grade?.rawValue)
+        values[28] = text(c.left.grade?.rawValue)
+        values[29] = text(c.grade?.rawValue)
+        values[30] = .int(c.complete ? 1 : 0)
+        return try writeValues(line: line)
+    }
+
+    /// Inserts, updates (keeping a revision) or leaves alone the row whose key is in `values`.
+    private func writeValues(line: Int) throws(StoreError) -> WriteOutcome {
+        let keyCount = table.keyColumns.count
+        if !bulk {
+            sqlite3_reset(lookup)
+            for i in 0..<keyCount { values[i].bind(to: lookup, at: Int32(i + 1)) }
+            let rc = sqlite3_step(lookup)
+            if rc == SQLITE_ROW {
+                let id = sqlite3_column_int64(lookup, 0)
+                let previousBatch = sqlite3_column_int64(lookup, 1)
+                let previousLine = Int(sqlite3_column_int64(lookup, 2))
+                var same = true
+                for (offset, i) in (keyCount..<(keyCount + table.payloadColumns.count)).enumerated()
+                where !values[i].equals(column: Int32(3 + offset), of: lookup) {
+                    same = false
+                    break
+                }
+                sqlite3_reset(lookup)
+                if previousBatch == batch { return .duplicateInFile(firstLine: previousLine, identical: same) }
+                if same { return .unchanged }
+                try step(revise) { s in
+                    sqlite3_bind_int64(s, 1, batch)
+                    sqlite3_bind_int64(s, 2, id)
+                }
+                try step(update) { s in
+                    var n: Int32 = 1
+                    for i in keyCount..<values.count { values[i].bind(to: s, at: n); n += 1 }
+                    bindBookkeeping(s, from: n, line: line)
+                    sqlite3_bind_int64(s, n + 3, id)
+                }
+                return .updated
+            }
+            sqlite3_reset(lookup)
+            guard rc == SQLITE_DONE else { throw failure(rc) }
+        }
+        try step(insert) { s in
+            for i in 0..<values.count { values[i].bind(to: s, at: Int32(i + 1)) }
+            bindBookkeeping(s, from: Int32(values.count + 1), line: line)
+        }
+        return .inserted
+    }
+
+    private func bindBookkeeping(_ s: OpaquePointer?, from n: Int32, line: Int) {
+        StoreValue.text(ruleVersion).bind(to: s, at: n)
+        sqlite3_bind_int64(s, n + 1, batch)
+        sqlite3_bind_int64(s, n + 2, Int64(line))
+    }
+
+    private func step(_ statement: OpaquePointer?, bind: (OpaquePointer?) -> Void) throws(StoreError) {
+        sqlite3_reset(statement)
+        bind(statement)
+        let rc = sqlite3_step(statement)
+        guard rc == SQLITE_DONE else {
+            sqlite3_reset(statement)
+            throw failure(rc)
+        }
+    }
+
+    /// Ends the load: rebuilds the indexes a bulk load dropped. Repeated keys the rebuild finds are
+    /// removed (the first occurrence in the file stays) and returned so the importer can reject them.
+    public func finishLoad() throws(StoreError) -> [LateDuplicate] {
+        guard bulk, !closed else { return [] }
+        closed = true
+        var duplicates: [LateDuplicate] = []
+        do {
+            let unique = table.uniqueKey
+            do {
+                try db.execute(sql: unique.createSQL)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                let key = unique.columns.joined(separator: ", ")
+                let same = table.payloadColumns.map { "a.\($0.name) IS b.\($0.name)" }.joined(separator: " AND ")
+                let rows = try Row.fetchAll(db, sql: """
+                    WITH d AS (
+                        SELECT id, source_line,
+                               first_value(id) OVER w AS first_id, first_value(source_line) OVER w AS first_line,
+                               row_number() OVER w AS rn
+                        FROM \(table.name)
+                        WINDOW w AS (PARTITION BY \(key) ORDER BY source_line))
+                    SELECT d.id, d.source_line, d.first_line, (\(same)) AS same
+                    FROM d JOIN \(table.name) a ON a.id = d.id JOIN \(table.name) b ON b.id = d.first_id
+                    WHERE d.rn > 1 ORDER BY d.source_line
+                    """)
+                for row in rows {
+                    try db.execute(sql: "DELETE FROM \(table.name) WHERE id = ?", arguments: [row["id"] as Int64])
+                    duplicates.append(LateDuplicate(line: row["source_line"], firstLine: row["first_line"], identical: row["same"]))
+                }
+                try db.execute(sql: unique.createSQL)
+            }
+            for index in table.indexes where !index.unique { try db.execute(sql: index.createSQL) }
+        } catch {
+            throw StoreError(error, path: path)
+        }
+        return duplicates
+    }
+
+    func close() throws {
+        if bulk && !closed { _ = try finishLoad() }
+        closed = true
+    }
+}
+
+/// A value bound to a column.
+enum StoreValue: Equatable {
+    case null
+    case int(Int64)
+    case real(Double)
+    case text(String)
+
+    func bind(to statement: OpaquePointer?, at index: Int32) {
+        switch self {
+        case .null: sqlite3_bind_null(statement, index)
+        case .int(let v): sqlite3_bind_int64(statement, index, v)
+        case .real(let v): sqlite3_bind_double(statement, index, v)
+        case .text(var s):
+            s.withUTF8 { buffer in
+                _ = sqlite3_bind_text(statement, index, UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self),
+                                      Int32(buffer.count), sqliteTransient)
+            }
+        }
+    }
+
+    /// Whether the current row's `column` holds this value.
+    func equals(column: Int32, of statement: OpaquePointer?) -> Bool {
+        let type = sqlite3_column_type(statement, column)
+        switch self {
+        case .null: return type == SQLITE_NULL
+        case .int(let v): return type == SQLITE_INTEGER && sqlite3_column_int64(statement, column) == v
+        case .real(let v): return (type == SQLITE_FLOAT || type == SQLITE_INTEGER) && sqlite3_column_double(statement, column) == v
+        case .text(let s):
+            guard type == SQLITE_TEXT, let p = sqlite3_column_text(statement, column) else { return false }
+            let n = Int(sqlite3_column_bytes(statement, column))
+            return s.utf8.elementsEqual(UnsafeBufferPointer(start: p, count: n))
+        }
+    }
+}
+
+private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -1,0 +1,32 @@
+/// Why the database could not do what was asked, in words a nurse or an administrator can act on.
+public enum StoreError: Error, CustomStringConvertible, Equatable {
+    /// The file was written by a newer SchoolHealth: upgrading is the only safe way on.
+    case newerSchema(path: String, unknownMigrations: [String])
+    /// The file is not a SQLite database, or it is damaged.
+    case notADatabase(path: String, detail: String)
+    /// The database (or its folder) cannot be written.
+    case readOnly(path: String)
+    /// The disk (or the database's size limit) is full; nothing of the current file was kept.
+    case diskFull(path: String)
+    /// Another program holds the database for longer than the busy timeout.
+    case busy(path: String)
+    /// Anything else SQLite reported.
+    case sqlite(path: String, code: Int32, message: String)
+
+    public var description: String {
+        switch self {
+        case let .newerSchema(path, unknown):
+            return "\(path): this database was written by a newer version of SchoolHealth (it has schema steps \(unknown.joined(separator: ", ")) that this version does not know). Use the newer version; nothing was changed."
+        case let .notADatabase(path, detail):
+            return "\(path): not a SchoolHealth database or the file is damaged (\(detail)). Restore it from a backup or choose another --db path."
+        case let .readOnly(path):
+            return "\(path): the database is read-only (check the file's and the folder's permissions); nothing was changed."
+        case let .diskFull(path):
+            return "\(path): the disk is full; the file being imported was rolled back and the database is as it was before it. Free some space and import again."
+        case let .busy(path):
+            return "\(path): the database is busy (another import or report holds it). Try again in a moment."
+        case let .sqlite(path, code, message):
+            return "\(path): database error \(code): \(message)"
+        }
+    }
+}

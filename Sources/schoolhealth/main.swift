@@ -1,0 +1,4 @@
+import ArgumentParser
+import HealthCLI
+
+SchoolHealthCommand.main()
