@@ -56,10 +56,16 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         return age
     }
 
+    /// ISO 8601, e.g. "2024-09-01" (years 0–9999).
     public var description: String {
         let c = components
-        func pad(_ v: Int, _ n: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, n - s.count)) + s }
-        return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))"
+        return String(unsafeUninitializedCapacity: 10) { b in
+            let y = max(0, min(9999, c.year))
+            b[0] = UInt8(48 + y / 1000); b[1] = UInt8(48 + y / 100 % 10); b[2] = UInt8(48 + y / 10 % 10); b[3] = UInt8(48 + y % 10)
+            b[4] = 45; b[5] = UInt8(48 + c.month / 10); b[6] = UInt8(48 + c.month % 10)
+            b[7] = 45; b[8] = UInt8(48 + c.day / 10); b[9] = UInt8(48 + c.day % 10)
+            return 10
+        }
     }
 
     public static func < (a: CivilDate, b: CivilDate) -> Bool { a.daysSinceEpoch < b.daysSinceEpoch }

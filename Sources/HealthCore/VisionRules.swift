@@ -57,8 +57,16 @@ public struct VisionRules: Decodable, Sendable {
 /// Poor-vision (视力不良) band of one eye or a student (DOMAIN.md §1.6).
 public enum PoorVisionBand: String, Decodable, Sendable, CaseIterable, Comparable {
     case normal, mild, moderate, severe
-    var severity: Int { PoorVisionBand.allCases.firstIndex(of: self)! }
-    public static func < (a: PoorVisionBand, b: PoorVisionBand) -> Bool { a.severity < b.severity }
+    /// The code stored in the database: 0 normal, 1 mild, 2 moderate, 3 severe.
+    public var code: Int {
+        switch self {
+        case .normal: return 0
+        case .mild: return 1
+        case .moderate: return 2
+        case .severe: return 3
+        }
+    }
+    public static func < (a: PoorVisionBand, b: PoorVisionBand) -> Bool { a.code < b.code }
 }
 
 /// Myopia grade of a screening-myopic eye by SE (DOMAIN.md §1.5).
@@ -66,7 +74,26 @@ public enum MyopiaGrade: String, Sendable, CaseIterable, Comparable {
     case none, low, moderate, high
     /// Myopic (e.g. an orthokeratology wearer) but no usable refraction to grade it.
     case ungraded
-    var severity: Int { [.none: 0, .ungraded: 1, .low: 2, .moderate: 3, .high: 4][self]! }
+    /// The code stored in the database: 0 none, 1 low, 2 moderate, 3 high, 9 ungraded.
+    public var code: Int {
+        switch self {
+        case .none: return 0
+        case .low: return 1
+        case .moderate: return 2
+        case .high: return 3
+        case .ungraded: return 9
+        }
+    }
+    /// Ordering by severity: an ungraded myopic eye ranks above "none" and below every grade.
+    var severity: Int {
+        switch self {
+        case .none: return 0
+        case .ungraded: return 1
+        case .low: return 2
+        case .moderate: return 3
+        case .high: return 4
+        }
+    }
     public static func < (a: MyopiaGrade, b: MyopiaGrade) -> Bool { a.severity < b.severity }
 }
 
@@ -130,11 +157,20 @@ extension VisionRules {
         } else {
             myopic = nil
         }
-        let bands = [r.poorVision, l.poorVision]
-        let poor: PoorVisionBand? = bands.contains(where: { $0 == nil }) ? bands.compactMap { $0 }.filter { $0 != .normal }.max() : bands.compactMap { $0 }.max()
-        let grades = [r.grade, l.grade].compactMap { $0 }
+        let poor: PoorVisionBand?
+        switch (r.poorVision, l.poorVision) {
+        case let (a?, b?): poor = max(a, b)
+        case let (a?, nil), let (nil, a?): poor = a == .normal ? nil : a   // one eye unknown: only a finding counts
+        case (nil, nil): poor = nil
+        }
+        let grade: MyopiaGrade?
+        switch (r.grade, l.grade) {
+        case let (a?, b?): grade = max(a, b)
+        case let (a?, nil), let (nil, a?): grade = a
+        case (nil, nil): grade = nil
+        }
         return VisionClassification(
-            right: r, left: l, myopic: myopic, poorVision: poor, grade: grades.max(),
+            right: r, left: l, myopic: myopic, poorVision: poor, grade: grade,
             complete: missing.isEmpty, missing: missing, ruleVersion: versionTag.isEmpty ? version : versionTag)
     }
 

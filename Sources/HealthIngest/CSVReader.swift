@@ -1,4 +1,7 @@
 internal import CLibCSV
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One CSV record as libcsv delivered it, valid only during the call that receives it.
 struct CSVRecord {
@@ -29,8 +32,14 @@ struct CSVRecord {
 ///     try reader.finish { record in … }
 final class CSVReader {
     private let parser: UnsafeMutablePointer<csv_parser>
-    private var bytes: [UInt8] = []
-    private var ends: [Int] = []
+    /// The current record's field bytes and field end offsets. Plain buffers, grown by doubling:
+    /// this is the innermost loop of every import.
+    private var bytes: UnsafeMutablePointer<UInt8>
+    private var byteCount = 0
+    private var byteCapacity = 1 << 12
+    private var ends: UnsafeMutablePointer<Int>
+    private var endCount = 0
+    private var endCapacity = 64
     private var line = 1
     private var embeddedLines = 0
     private var lastTerminatorWasCR = false
@@ -43,13 +52,15 @@ final class CSVReader {
     init() {
         parser = .allocate(capacity: 1)
         csv_init(parser, UInt8(CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL))
-        bytes.reserveCapacity(1 << 12)
-        ends.reserveCapacity(64)
+        bytes = .allocate(capacity: byteCapacity)
+        ends = .allocate(capacity: endCapacity)
     }
 
     deinit {
         csv_free(parser)
         parser.deallocate()
+        bytes.deallocate()
+        ends.deallocate()
     }
 
     /// Feeds a chunk; `handler` gets each complete record. Throws `CSVStructureError` on broken quoting.
@@ -86,25 +97,43 @@ final class CSVReader {
 
     fileprivate func appendField(_ pointer: UnsafeRawPointer?, _ count: Int) {
         if let pointer, count > 0 {
-            let field = UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: count)
-            bytes.append(contentsOf: field)
-            // Newlines inside a quoted field are physical lines too: count LF and lone CR.
-            var previousCR = false
-            for b in field {
-                if b == 0x0A { if !previousCR { embeddedLines += 1 } } else if b == 0x0D { embeddedLines += 1 }
-                previousCR = b == 0x0D
+            if byteCount + count > byteCapacity {
+                while byteCount + count > byteCapacity { byteCapacity *= 2 }
+                let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: byteCapacity)
+                grown.update(from: bytes, count: byteCount)
+                bytes.deallocate()
+                bytes = grown
             }
+            (bytes + byteCount).update(from: pointer.assumingMemoryBound(to: UInt8.self), count: count)
+            // Newlines inside a quoted field are physical lines too: count LF and lone CR.
+            if memchr(pointer, 0x0A, count) != nil || memchr(pointer, 0x0D, count) != nil {
+                var previousCR = false
+                for i in byteCount..<(byteCount + count) {
+                    let b = bytes[i]
+                    if b == 0x0A { if !previousCR { embeddedLines += 1 } } else if b == 0x0D { embeddedLines += 1 }
+                    previousCR = b == 0x0D
+                }
+            }
+            byteCount += count
         }
-        ends.append(bytes.count)
+        if endCount == endCapacity {
+            endCapacity *= 2
+            let grown = UnsafeMutablePointer<Int>.allocate(capacity: endCapacity)
+            grown.update(from: ends, count: endCount)
+            ends.deallocate()
+            ends = grown
+        }
+        ends[endCount] = byteCount
+        endCount += 1
     }
 
     fileprivate func endRecord(_ terminator: Int32) {
         defer {
-            bytes.removeAll(keepingCapacity: true)
-            ends.removeAll(keepingCapacity: true)
+            byteCount = 0
+            endCount = 0
             lastTerminatorWasCR = terminator == 0x0D
         }
-        if ends.isEmpty {
+        if endCount == 0 {
             // An empty line, or the LF of a CRLF whose CR already ended the record.
             if !(terminator == 0x0A && lastTerminatorWasCR) && terminator != -1 { line += 1 }
             return
@@ -113,11 +142,9 @@ final class CSVReader {
         let start = line
         line += 1 + embeddedLines
         embeddedLines = 0
-        bytes.withUnsafeBufferPointer { b in
-            ends.withUnsafeBufferPointer { e in
-                do { try handler(CSVRecord(line: start, bytes: b, ends: e)) } catch { failure = error }
-            }
-        }
+        let record = CSVRecord(line: start, bytes: UnsafeBufferPointer(start: bytes, count: byteCount),
+                               ends: UnsafeBufferPointer(start: ends, count: endCount))
+        do { try handler(record) } catch { failure = error }
     }
 }
 

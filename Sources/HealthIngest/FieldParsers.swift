@@ -25,31 +25,47 @@ enum FieldParsers {
     static func text(_ raw: UnsafeBufferPointer<UInt8>, maxLength: Int = 64) throws(FieldProblem) -> String? {
         let b = trimmed(raw)
         if b.isEmpty { return nil }
-        if b.contains(0) { throw FieldProblem(reason: "contains a NUL byte (the file may be damaged)") }
-        guard let s = String(validating: b, as: UTF8.self), !s.contains("\u{FFFD}") else {
-            throw FieldProblem(reason: "contains bytes that are not valid text (the file may be damaged or mix encodings)")
+        var ascii = true
+        for (i, c) in b.enumerated() {
+            if c == 0 { throw FieldProblem(reason: "contains a NUL byte (the file may be damaged)") }
+            if c < 0x20 || c == 0x7F { throw FieldProblem(reason: "contains a control character or line break") }
+            if c >= 0x80 {
+                ascii = false
+                if c == 0xEF, i + 2 < b.count, b[i + 1] == 0xBF, b[i + 2] == 0xBD { throw undecodable }
+            }
         }
-        if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            throw FieldProblem(reason: "contains a control character or line break")
+        let s: String
+        if ascii {
+            s = String(decoding: b, as: UTF8.self)
+            if b.count > maxLength { throw FieldProblem(reason: "is \(b.count) characters long; at most \(maxLength) are allowed") }
+        } else {
+            guard let v = String(validating: b, as: UTF8.self) else { throw undecodable }
+            s = v
+            if b.count > maxLength, s.unicodeScalars.count > maxLength {
+                throw FieldProblem(reason: "is \(s.unicodeScalars.count) characters long; at most \(maxLength) are allowed")
+            }
         }
-        if s.count > maxLength { throw FieldProblem(reason: "is \(s.count) characters long; at most \(maxLength) are allowed") }
         return s
     }
 
-    /// A decimal number in thousandths, exactly: "-0.375" → -375. Accepts "+", "-", "−" (U+2212), a leading
-    /// or trailing "D"/"DS"/"DC" unit and up to three decimals.
+    static let undecodable = FieldProblem(reason: "contains bytes that are not valid text (the file may be damaged or mix encodings)")
+
+    /// A decimal number in thousandths, exactly: "-0.375" → -375. Accepts "+", "-", "−" (U+2212), a trailing
+    /// "D"/"DS"/"DC" unit and up to three decimals (further decimals must be zeros).
+    /// Returns `.some(nil)` for an empty field and nil for something that is not such a number.
     static func milli(_ raw: UnsafeBufferPointer<UInt8>) -> Int?? {
-        var b = Array(trimmed(raw))
+        let b = trimmed(raw)
         if b.isEmpty { return .some(nil) }
+        var lo = 0, hi = b.count
         var negative = false
-        if b.starts(with: [0xE2, 0x88, 0x92]) { negative = true; b.removeFirst(3) }
-        else if b.first == UInt8(ascii: "-") { negative = true; b.removeFirst() }
-        else if b.first == UInt8(ascii: "+") { b.removeFirst() }
-        while let last = b.last, last == UInt8(ascii: "D") || last == UInt8(ascii: "d") || last == UInt8(ascii: "S") || last == UInt8(ascii: "s") || last == UInt8(ascii: "C") || last == UInt8(ascii: "c") || last == 0x20 {
-            b.removeLast()
-        }
+        if hi >= 3, b[0] == 0xE2, b[1] == 0x88, b[2] == 0x92 { negative = true; lo = 3 }
+        else if b[0] == UInt8(ascii: "-") { negative = true; lo = 1 }
+        else if b[0] == UInt8(ascii: "+") { lo = 1 }
+        // A unit written after the number: D, DS, DC (any case) and spaces.
+        while hi > lo, isUnitLetter(b[hi - 1]) { hi -= 1 }
         var whole = 0, frac = 0, fracDigits = 0, digits = 0, seenDot = false
-        for c in b {
+        for i in lo..<hi {
+            let c = b[i]
             if c == UInt8(ascii: ".") {
                 if seenDot { return nil }
                 seenDot = true
@@ -73,26 +89,70 @@ enum FieldParsers {
         return .some(negative ? -v : v)
     }
 
+    @inline(__always)
+    static func isUnitLetter(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "D"), UInt8(ascii: "d"), UInt8(ascii: "S"), UInt8(ascii: "s"), UInt8(ascii: "C"), UInt8(ascii: "c"), 0x20: return true
+        default: return false
+        }
+    }
+
+    /// A non-negative integer written only with ASCII digits, or nil.
+    static func digits(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !b.isEmpty, b.count <= 18 else { return nil }
+        var v = 0
+        for c in b {
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            v = v * 10 + Int(c - 0x30)
+        }
+        return v
+    }
+
     static func display(_ raw: UnsafeBufferPointer<UInt8>) -> String { String(decoding: trimmed(raw), as: UTF8.self) }
 
     // MARK: domain values
 
     /// A student ID kept as text. An ID that Excel turned into a number is refused, never stored.
     static func studentID(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> StudentID? {
-        guard let s = try text(raw, maxLength: 32) else { return nil }
-        if s.range(of: #"^[0-9](\.[0-9]+)?[eE][+-]?[0-9]+$"#, options: .regularExpression) != nil {
+        let b = trimmed(raw)
+        if b.isEmpty { return nil }
+        var letters = 0, dots = 0, plus = 0, other = false
+        var e = false
+        for c in b {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): break
+            case UInt8(ascii: "E"), UInt8(ascii: "e"): e = true; letters += 1
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"): letters += 1
+            case UInt8(ascii: "."): dots += 1
+            case UInt8(ascii: "+"): plus += 1
+            case UInt8(ascii: "-"): break
+            default: other = true
+            }
+        }
+        if e && letters == 1 && dots <= 1 && !other, let first = b.first, first >= 0x30 && first <= 0x39,
+           plus == 1 || b.contains(UInt8(ascii: ".")) {
             throw FieldProblem(reason: "is in scientific notation: Excel turned the student ID into a number and its last digits are lost. Format the column as Text in Excel and export again")
         }
-        if s.range(of: #"^[0-9]+\.[0-9]+$"#, options: .regularExpression) != nil {
+        if dots > 0 && letters == 0 && plus == 0 && !other {
             throw FieldProblem(reason: "looks like a number with decimals: the ID was probably reformatted by a spreadsheet. Format the column as Text and export again")
         }
-        if s.unicodeScalars.contains(where: { !(CharacterSet.alphanumerics.contains($0) && $0.isASCII) && $0 != "-" }) {
+        if other || dots > 0 || plus > 0 {
+            _ = try text(raw)   // a damaged byte or control character gets its own message
             throw FieldProblem(reason: "may contain only letters, digits and '-'")
         }
-        return StudentID(s)
+        guard b.count <= 32 else { throw FieldProblem(reason: "is \(b.count) characters long; a student ID has at most 32") }
+        return StudentID(String(decoding: b, as: UTF8.self))
     }
 
     static func sex(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> Sex? {
+        let b = trimmed(raw)
+        if b.count == 1 {
+            switch b[0] {
+            case UInt8(ascii: "1"), UInt8(ascii: "M"), UInt8(ascii: "m"): return .male
+            case UInt8(ascii: "2"), UInt8(ascii: "F"), UInt8(ascii: "f"): return .female
+            default: break
+            }
+        }
         guard let s = try text(raw) else { return nil }
         switch s.lowercased() {
         case "1", "男", "m", "male", "男性": return .male
@@ -104,6 +164,19 @@ enum FieldParsers {
     /// Dates as 2024-09-01, 2024/9/1, 2024.9.1, 2024年9月1日, 20240901 (a time after the date is ignored),
     /// or an Excel serial day number (45536 = 2024-09-01).
     static func date(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> CivilDate? {
+        let b = trimmed(raw)
+        // Fast path: 2024-09-01, 2024/9/1, 20240901.
+        if b.count == 8, let n = digits(b), n > 1_000_000 {
+            if let d = CivilDate(year: n / 10000, month: n / 100 % 100, day: n % 100), (1950...2099).contains(n / 10000) { return d }
+        } else if b.count >= 8, b.count <= 10, let y = digits(UnsafeBufferPointer(rebasing: b[0..<4])), b[4] == UInt8(ascii: "-") || b[4] == UInt8(ascii: "/") {
+            let sep = b[4]
+            if let second = b[5...].firstIndex(of: sep),
+               let m = digits(UnsafeBufferPointer(rebasing: b[5..<second])),
+               let d = digits(UnsafeBufferPointer(rebasing: b[(second + 1)...])),
+               (1950...2099).contains(y), let date = CivilDate(year: y, month: m, day: d) {
+                return date
+            }
+        }
         guard let s = try text(raw) else { return nil }
         return try date(string: s)
     }
@@ -140,6 +213,7 @@ enum FieldParsers {
     }
 
     static func grade(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> GradeCode? {
+        if let n = digits(trimmed(raw)), let g = GradeCode(n) { return g }
         guard let s = try text(raw) else { return nil }
         if let n = Int(s) {
             guard let g = GradeCode(n) else {
@@ -157,6 +231,8 @@ enum FieldParsers {
     }
 
     static func glasses(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> GlassesType? {
+        let b = trimmed(raw)
+        if b.count == 1, b[0] >= 0x30, b[0] <= 0x33 { return GlassesType(rawValue: Int(b[0] - 0x30)) }
         guard let s = try text(raw) else { return nil }
         switch s.lowercased() {
         case "0", "不戴镜", "无", "否", "未戴镜", "none", "no": return GlassesType.none
@@ -190,26 +266,44 @@ enum FieldParsers {
 /// The notation an acuity value was written in.
 enum AcuityNotation: String { case fivePoint = "5-point", decimal }
 
+/// The acceptable acuity values, precomputed from the rules once per file.
+struct AcuityScale {
+    let fivePointMilli: ClosedRange<Int>
+    /// Decimal chart lines in thousandths → 5-point tenths.
+    let decimal: [Int: Int]
+    let decimalMax: Int
+    let chartText: String
+    let rangeText: String
+
+    init(rules: VisionRules) {
+        let lo = Int((rules.bounds.fivePoint.min * 1000).rounded()), hi = Int((rules.bounds.fivePoint.max * 1000).rounded())
+        fivePointMilli = lo...hi
+        var table: [Int: Int] = [:]
+        for v in rules.decimalChart { table[Int((v * 1000).rounded())] = Int(((5 + log10(v)) * 10).rounded()) }
+        decimal = table
+        decimalMax = table.keys.max() ?? 0
+        chartText = rules.decimalChart.map { String($0) }.joined(separator: ", ")
+        rangeText = "5-point \(rules.bounds.fivePoint.min)–\(rules.bounds.fivePoint.max) or decimal \(rules.decimalChart.min() ?? 0)–\(rules.decimalChart.max() ?? 0)"
+    }
+}
+
 extension FieldParsers {
     /// Acuity in 5-point (4.0–5.3) or decimal (0.1–2.0) notation, returned on the 5-point scale.
     /// The two ranges do not overlap, so each value says which notation it is in.
-    static func acuity(_ raw: UnsafeBufferPointer<UInt8>, rules: VisionRules) throws(FieldProblem) -> (Acuity, AcuityNotation)? {
-        guard let parsed = milli(raw) else { throw FieldProblem(reason: "is not an acuity: use 5-point (4.0–5.3) or decimal (0.1–2.0) notation") }
+    static func acuity(_ raw: UnsafeBufferPointer<UInt8>, scale: AcuityScale) throws(FieldProblem) -> (Acuity, AcuityNotation)? {
+        guard let parsed = milli(raw) else { throw FieldProblem(reason: "is not an acuity: use \(scale.rangeText)") }
         guard let m = parsed else { return nil }
-        let lo = Int((rules.bounds.fivePoint.min * 1000).rounded()), hi = Int((rules.bounds.fivePoint.max * 1000).rounded())
-        if m >= lo && m <= hi {
+        if scale.fivePointMilli.contains(m) {
             guard m % 100 == 0 else { throw FieldProblem(reason: "has more than one decimal: 5-point acuity is read in steps of 0.1 (e.g. 4.9)") }
             return (Acuity(tenths: m / 100), .fivePoint)
         }
-        let chart = rules.decimalChart.map { Int(($0 * 1000).rounded()) }
-        if m > 0 && m <= chart.max()! {
-            guard chart.contains(m) else {
-                throw FieldProblem(reason: "is not a line of the decimal chart (\(rules.decimalChart.map { String($0) }.joined(separator: ", ")))")
+        if m > 0 && m <= scale.decimalMax {
+            guard let tenths = scale.decimal[m] else {
+                throw FieldProblem(reason: "is not a line of the decimal chart (\(scale.chartText))")
             }
-            let tenths = Int(((5 + log10(Double(m) / 1000)) * 10).rounded())
             return (Acuity(tenths: tenths), .decimal)
         }
-        throw FieldProblem(reason: "is outside both acuity notations: 5-point \(rules.bounds.fivePoint.min)–\(rules.bounds.fivePoint.max) or decimal 0.1–2.0")
+        throw FieldProblem(reason: "is outside both acuity notations: \(scale.rangeText)")
     }
 }
 

@@ -84,9 +84,11 @@ public struct FileImporter: Sendable {
 
     func run<R: RecordImporter>(_ type: R.Type, path: String, options: ImportOptions, reject: (Rejection) -> Void) throws -> FileReport {
         let file = path
+        let trace = Trace()
         let inspection = try FileInspector.inspect(path: path, displayName: file)
         let profiles = config.profiles(kind: R.profileKind)
         if profiles.isEmpty { throw IngestError.noProfile(file: file, kind: R.profileKind) }
+        trace.mark("inspect (SHA-256, encoding)")
         var report = FileReport(file: file, status: options.dryRun ? .dryRun : .imported)
         report.encoding = inspection.encoding.rawValue
         report.sha256 = inspection.sha256
@@ -95,67 +97,49 @@ public struct FileImporter: Sendable {
                                  profile: options.profile ?? "auto", ruleVersion: config.vision.versionTag)
         var strictFailure = false
         let outcome = try store.importFile(header, now: ISO8601DateFormatter().string(from: Date())) { session in
-            let source = try TextSource(path: path, encoding: inspection.encoding)
-            let reader = CSVReader()
-            var importer: R?
-            var headerSeen = false
-            var columnCount = 0
-            var blank = 0
-            var lastProgress = 0
+            // Two threads: this one writes to SQLite while a parser thread decodes, parses, validates and
+            // classifies the next rows (a bounded queue between them keeps memory flat).
+            let pipe = RowPipe<R.Record>()
+            let job = ParseJob<R>(path: path, file: file, inspection: inspection, profiles: profiles, config: config, options: options, pipe: pipe)
+            let thread = Thread { job.run() }
+            thread.stackSize = 1 << 23
+            thread.start()
+            defer { pipe.cancelAndWait() }
+
             func rejectRow(line: Int, _ problems: [RowProblem]) {
                 session.counts.rejected += 1
                 for p in problems { reject(Rejection(file: file, line: line, column: p.column, value: p.value, reason: p.reason)) }
             }
-            func handle(_ record: CSVRecord) throws {
-                if !headerSeen {
-                    headerSeen = true
-                    let headers = (0..<record.count).map { record.string($0) }
-                    let map = try HeaderMatcher.match(headers: headers, profiles: profiles, file: file,
-                                                      preferred: options.profile, fixedFields: R.fixedFields(options))
-                    if !map.ignored.isEmpty { report.warnings.append("ignored columns (not stored): \(map.ignored.joined(separator: ", "))") }
-                    report.profile = map.profile.name
-                    columnCount = record.count
-                    importer = R(map: map, config: config, options: options)
-                    report.ruleVersion = importer!.ruleVersion
-                    return
-                }
-                if record.isBlank { blank += 1; return }
-                session.counts.rowsRead += 1
-                if record.count != columnCount {
-                    rejectRow(line: record.line, [RowProblem(
-                        column: "(whole row)", value: "\(record.count) fields",
-                        reason: "has \(record.count) fields but the header has \(columnCount); a comma or quote is probably missing or extra, so the values cannot be matched to columns")])
-                    return
-                }
-                switch try importer!.importRow(record, into: session) {
-                case .rejected(let problems): rejectRow(line: record.line, problems)
-                case .written(.inserted): session.counts.inserted += 1
-                case .written(.updated): session.counts.updated += 1
-                case .written(.unchanged): session.counts.unchanged += 1
-                case .written(.duplicateInFile(let first, let identical)):
-                    rejectRow(line: record.line, [duplicateProblem(first: first, identical: identical)])
-                }
-            }
-            do {
-                while try source.next({ chunk in try reader.parse(chunk, handler: handle(_:)) }) {
-                    if let progress = options.progress, source.bytesRead - lastProgress >= 1 << 20 {
-                        lastProgress = source.bytesRead
-                        progress(source.bytesRead, inspection.bytes, session.counts.rowsRead)
+            while let batch = pipe.pop() {
+                for item in batch {
+                    session.counts.rowsRead += 1
+                    switch item {
+                    case let .rejected(line, problems):
+                        rejectRow(line: line, problems)
+                    case let .record(record, line):
+                        switch try R.write(record, line: line, into: session) {
+                        case .inserted: session.counts.inserted += 1
+                        case .updated: session.counts.updated += 1
+                        case .unchanged: session.counts.unchanged += 1
+                        case let .duplicateInFile(first, identical):
+                            rejectRow(line: line, [duplicateProblem(first: first, identical: identical)])
+                        }
                     }
                 }
-                try reader.finish(handler: handle(_:))
-            } catch let error as CSVStructureError {
-                throw IngestError.malformedCSV(file: file, line: error.line, detail: error.detail)
             }
-            options.progress?(inspection.bytes, inspection.bytes, session.counts.rowsRead)
-            guard headerSeen else { throw IngestError.empty(file: file) }
+            let summary = try pipe.result()
+            trace.mark("parse, validate, write rows")
             if session.counts.rowsRead == 0 { throw IngestError.headerOnly(file: file) }
             for late in try session.finishLoad() {
                 session.counts.inserted -= 1
                 rejectRow(line: late.line, [duplicateProblem(first: late.firstLine, identical: late.identical)])
             }
-            if blank > 0 { report.warnings.append("\(blank) empty row(s) skipped") }
-            report.warnings += importer!.warnings
+            trace.mark("rebuild indexes")
+            report.profile = summary.profile
+            report.ruleVersion = summary.ruleVersion
+            if !summary.ignored.isEmpty { report.warnings.append("ignored columns (not stored): \(summary.ignored.joined(separator: ", "))") }
+            if summary.blank > 0 { report.warnings.append("\(summary.blank) empty row(s) skipped") }
+            report.warnings += summary.warnings
             strictFailure = options.strict && session.counts.rejected > 0
             report.rowsRead = session.counts.rowsRead
             report.inserted = session.counts.inserted
@@ -164,6 +148,7 @@ public struct FileImporter: Sendable {
             report.rejected = session.counts.rejected
             return options.dryRun || strictFailure ? .rollback : .commit
         }
+        trace.mark("commit")
         switch outcome {
         case let .alreadyImported(batch, importedAt):
             report.status = .alreadyImported
@@ -194,5 +179,18 @@ extension CivilDate {
     public static var today: CivilDate {
         let seconds = Int(Date().timeIntervalSince1970) + TimeZone.current.secondsFromGMT()
         return CivilDate(daysSinceEpoch: seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
+    }
+}
+
+/// Phase timings on stderr when SCHOOLHEALTH_TRACE is set (used by the benchmark).
+final class Trace {
+    private let enabled = ProcessInfo.processInfo.environment["SCHOOLHEALTH_TRACE"] != nil
+    private var last = DispatchTime.now().uptimeNanoseconds
+
+    func mark(_ phase: String) {
+        guard enabled else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        FileHandle.standardError.write(Data(String(format: "  %6.3f s  %@\n", Double(now - last) / 1e9, phase).utf8))
+        last = now
     }
 }

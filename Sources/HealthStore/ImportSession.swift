@@ -87,7 +87,7 @@ extension Store {
                         """, arguments: [header.kind.rawValue, header.fileName, header.sha256, header.fileBytes,
                                          header.encoding, header.profile, header.ruleVersion, now])
                     let batch = db.lastInsertedRowID
-                    let session = try ImportSession(db: db, table: header.kind.table, batch: batch, ruleVersion: header.ruleVersion, path: path)
+                    let session = try ImportSession(db: db, table: header.kind.table, batch: batch, path: path)
                     let decision = try body(session)
                     try session.close()
                     let c = session.counts
@@ -111,7 +111,6 @@ public final class ImportSession {
     let db: Database
     let table: ScreeningTable
     let batch: Int64
-    let ruleVersion: String
     let path: String
     /// True when the table was empty at the start: indexes are rebuilt at the end and no lookups are needed.
     public let bulk: Bool
@@ -122,23 +121,30 @@ public final class ImportSession {
     private var lookup: OpaquePointer?
     private var update: OpaquePointer?
     private var revise: OpaquePointer?
-    private var values: [StoreValue]
+    private let values: UnsafeMutablePointer<StoreValue>
+    private let valueCount: Int
+    private let keyCount: Int
+    private let payloadCount: Int
     private var closed = false
 
-    init(db: Database, table: ScreeningTable, batch: Int64, ruleVersion: String, path: String) throws {
-        self.db = db; self.table = table; self.batch = batch; self.ruleVersion = ruleVersion; self.path = path
-        values = Array(repeating: .null, count: table.columns.count)
+    init(db: Database, table: ScreeningTable, batch: Int64, path: String) throws {
+        self.db = db; self.table = table; self.batch = batch; self.path = path
+        valueCount = table.columns.count
+        keyCount = table.keyColumns.count
+        payloadCount = table.payloadColumns.count
+        values = .allocate(capacity: valueCount)
+        values.initialize(repeating: .null, count: valueCount)
         bulk = try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM \(table.name))") ?? false
         if bulk {
             for index in table.indexes { try db.execute(sql: "DROP INDEX IF EXISTS \(index.name)") }
         }
-        let all = table.columns.map(\.name) + ["rule_version", "batch_id", "source_line"]
+        let all = table.columns.map(\.name) + ["batch_id", "source_line"]
         insert = try prepare("INSERT INTO \(table.name) (\(all.joined(separator: ", "))) VALUES (\(all.map { _ in "?" }.joined(separator: ", ")))")
         let nonKey = all.filter { name in !table.keyColumns.contains { $0.name == name } }
         update = try prepare("UPDATE \(table.name) SET \(nonKey.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?")
         let keyWhere = table.keyColumns.map { "\($0.name) = ?" }.joined(separator: " AND ")
         lookup = try prepare("SELECT id, batch_id, source_line, \(table.payloadColumns.map(\.name).joined(separator: ", ")) FROM \(table.name) WHERE \(keyWhere)")
-        let json = (table.columns.filter { $0.role != .key }.map(\.name) + ["rule_version", "source_line"])
+        let json = (table.columns.filter { $0.role != .key }.map(\.name) + ["source_line"])
             .map { "'\($0)', \($0)" }.joined(separator: ", ")
         revise = try prepare("""
             INSERT INTO revision (table_name, row_id, replaced_by_batch, previous_batch, previous_values)
@@ -148,6 +154,8 @@ public final class ImportSession {
 
     deinit {
         for statement in [insert, lookup, update, revise] { sqlite3_finalize(statement) }
+        values.deinitialize(count: valueCount)
+        values.deallocate()
     }
 
     private func prepare(_ sql: String) throws -> OpaquePointer? {
@@ -170,8 +178,8 @@ public final class ImportSession {
 
     /// Writes one vision screening found at `line` of the source file.
     public func write(vision s: VisionScreening, classification c: VisionClassification, schoolYear: Int, line: Int) throws(StoreError) -> WriteOutcome {
-        func acuity(_ a: Acuity?) -> StoreValue { a.map { .real($0.fivePoint) } ?? .null }
-        func dioptres(_ d: Dioptres?) -> StoreValue { d.map { .real($0.value) } ?? .null }
+        func acuity(_ a: Acuity?) -> StoreValue { a.map { .int(Int64($0.tenths)) } ?? .null }
+        func dioptres(_ d: Dioptres?) -> StoreValue { d.map { .int(Int64($0.milli)) } ?? .null }
         func int(_ i: Int?) -> StoreValue { i.map { .int(Int64($0)) } ?? .null }
         func bool(_ b: Bool?) -> StoreValue { b.map { .int($0 ? 1 : 0) } ?? .null }
         func text(_ t: String?) -> StoreValue { t.map { .text($0) } ?? .null }
@@ -194,24 +202,15 @@ public final class ImportSession {
         values[16] = int(s.left.axis)
         values[17] = acuity(s.right.corrected)
         values[18] = acuity(s.left.corrected)
-        values[19] = dioptres(c.right.sphericalEquivalent)
-        values[20] = dioptres(c.left.sphericalEquivalent)
-        values[21] = bool(c.right.myopic)
-        values[22] = bool(c.left.myopic)
-        values[23] = bool(c.myopic)
-        values[24] = text(c.right.poorVision?.rawValue)
-        values[25] = text(c.left.poorVision?.rawValue)
-        values[26] = text(c.poorVision?.rawValue)
-        values[27] = text(c.right.grade?.rawValue)
-        values[28] = text(c.left.grade?.rawValue)
-        values[29] = text(c.grade?.rawValue)
-        values[30] = .int(c.complete ? 1 : 0)
+        values[19] = bool(c.myopic)
+        values[20] = int(c.poorVision?.code)
+        values[21] = int(c.grade?.code)
+        values[22] = .int(c.complete ? 1 : 0)
         return try writeValues(line: line)
     }
 
     /// Inserts, updates (keeping a revision) or leaves alone the row whose key is in `values`.
     private func writeValues(line: Int) throws(StoreError) -> WriteOutcome {
-        let keyCount = table.keyColumns.count
         if !bulk {
             sqlite3_reset(lookup)
             for i in 0..<keyCount { values[i].bind(to: lookup, at: Int32(i + 1)) }
@@ -221,7 +220,7 @@ public final class ImportSession {
                 let previousBatch = sqlite3_column_int64(lookup, 1)
                 let previousLine = Int(sqlite3_column_int64(lookup, 2))
                 var same = true
-                for (offset, i) in (keyCount..<(keyCount + table.payloadColumns.count)).enumerated()
+                for (offset, i) in (keyCount..<(keyCount + payloadCount)).enumerated()
                 where !values[i].equals(column: Int32(3 + offset), of: lookup) {
                     same = false
                     break
@@ -235,9 +234,9 @@ public final class ImportSession {
                 }
                 try step(update) { s in
                     var n: Int32 = 1
-                    for i in keyCount..<values.count { values[i].bind(to: s, at: n); n += 1 }
+                    for i in keyCount..<valueCount { values[i].bind(to: s, at: n); n += 1 }
                     bindBookkeeping(s, from: n, line: line)
-                    sqlite3_bind_int64(s, n + 3, id)
+                    sqlite3_bind_int64(s, n + 2, id)
                 }
                 return .updated
             }
@@ -245,16 +244,15 @@ public final class ImportSession {
             guard rc == SQLITE_DONE else { throw failure(rc) }
         }
         try step(insert) { s in
-            for i in 0..<values.count { values[i].bind(to: s, at: Int32(i + 1)) }
-            bindBookkeeping(s, from: Int32(values.count + 1), line: line)
+            for i in 0..<valueCount { values[i].bind(to: s, at: Int32(i + 1)) }
+            bindBookkeeping(s, from: Int32(valueCount + 1), line: line)
         }
         return .inserted
     }
 
     private func bindBookkeeping(_ s: OpaquePointer?, from n: Int32, line: Int) {
-        StoreValue.text(ruleVersion).bind(to: s, at: n)
-        sqlite3_bind_int64(s, n + 1, batch)
-        sqlite3_bind_int64(s, n + 2, Int64(line))
+        sqlite3_bind_int64(s, n, batch)
+        sqlite3_bind_int64(s, n + 1, Int64(line))
     }
 
     private func step(_ statement: OpaquePointer?, bind: (OpaquePointer?) -> Void) throws(StoreError) {
@@ -322,11 +320,12 @@ enum StoreValue: Equatable {
         case .null: sqlite3_bind_null(statement, index)
         case .int(let v): sqlite3_bind_int64(statement, index, v)
         case .real(let v): sqlite3_bind_double(statement, index, v)
-        case .text(var s):
-            s.withUTF8 { buffer in
-                _ = sqlite3_bind_text(statement, index, UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self),
-                                      Int32(buffer.count), sqliteTransient)
+        case .text(let s):
+            let done = s.utf8.withContiguousStorageIfAvailable { buffer in
+                sqlite3_bind_text(statement, index, UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self),
+                                  Int32(buffer.count), sqliteTransient)
             }
+            if done == nil { _ = sqlite3_bind_text(statement, index, s, -1, sqliteTransient) }
         }
     }
 

@@ -35,6 +35,33 @@ enum Schema {
                 """)
             try db.execute(sql: ScreeningTable.vision.createSQL)
             for index in ScreeningTable.vision.indexes { try db.execute(sql: index.createSQL) }
+            // Codes of the classification columns, for people reading the database directly.
+            try db.execute(sql: """
+                CREATE TABLE code_poor_vision (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                INSERT INTO code_poor_vision VALUES (0, 'normal'), (1, 'mild'), (2, 'moderate'), (3, 'severe');
+                CREATE TABLE code_myopia_grade (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                INSERT INTO code_myopia_grade VALUES (0, 'none'), (1, 'low'), (2, 'moderate'), (3, 'high'), (9, 'myopic, not graded (orthokeratology)');
+                CREATE TABLE code_glasses (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                INSERT INTO code_glasses VALUES (0, '不戴镜 none'), (1, '框架眼镜 frame'), (2, '隐形眼镜 contact lens'), (3, '角膜塑形镜 orthokeratology');
+                -- Measurements are stored as exact integers: acuity on the 5-point scale × 10 (49 = 4.9),
+                -- sphere and cylinder in thousandths of a dioptre (-1250 = -1.25 D). This view shows them as
+                -- decimals, with SE per eye and the rule version that classified the row (kept once per batch).
+                CREATE VIEW vision_screening_readable AS
+                    SELECT s.id, s.student_id, s.screening_date, s.school_year, s.school_code, s.grade, s.class_name,
+                           s.sex, s.birth_date, s.glasses,
+                           s.ucva_r_x10 / 10.0 AS ucva_r, s.ucva_l_x10 / 10.0 AS ucva_l,
+                           s.sph_r_mdpt / 1000.0 AS sph_r, s.cyl_r_mdpt / 1000.0 AS cyl_r, s.axis_r,
+                           s.sph_l_mdpt / 1000.0 AS sph_l, s.cyl_l_mdpt / 1000.0 AS cyl_l, s.axis_l,
+                           s.cva_r_x10 / 10.0 AS cva_r, s.cva_l_x10 / 10.0 AS cva_l,
+                           (s.sph_r_mdpt + IFNULL(s.cyl_r_mdpt, 0) / 2.0) / 1000.0 AS se_r,
+                           (s.sph_l_mdpt + IFNULL(s.cyl_l_mdpt, 0) / 2.0) / 1000.0 AS se_l,
+                           s.myopic, p.name AS poor_vision, g.name AS myopia_grade, s.complete,
+                           b.rule_version, s.batch_id, s.source_line
+                    FROM vision_screening s
+                    JOIN import_batch b ON b.id = s.batch_id
+                    LEFT JOIN code_poor_vision p ON p.code = s.poor_vision
+                    LEFT JOIN code_myopia_grade g ON g.code = s.myopia_grade;
+                """)
         }
         return migrator
     }
@@ -60,8 +87,10 @@ struct IndexSpec {
     }
 }
 
-/// One screening table: key (student, date), source values ("payload"), values derived by the rules,
-/// and the bookkeeping columns every table shares (rule_version, batch_id, source_line).
+/// One screening table: key (student, date), source values ("payload"), student-level values derived by the
+/// rules (per-eye findings follow from the stored acuity and refraction),
+/// and the bookkeeping columns every table shares (batch_id, source_line). The rule version that produced
+/// the derived values is the one of the batch that last wrote the row (`import_batch.rule_version`).
 struct ScreeningTable {
     let name: String
     let columns: [Column]
@@ -69,14 +98,13 @@ struct ScreeningTable {
 
     var keyColumns: [Column] { columns.filter { $0.role == .key } }
     var payloadColumns: [Column] { columns.filter { $0.role == .payload } }
-    /// Columns bound on insert, in order: key, payload, derived, then rule_version, batch_id, source_line.
+    /// Columns bound on insert, in order: key, payload, derived, then batch_id, source_line.
     var writtenColumns: [Column] { columns }
     var uniqueKey: IndexSpec { indexes.first(where: \.unique)! }
 
     var createSQL: String {
         let cols = columns.map { "    \($0.name) \($0.type)\($0.notNull ? " NOT NULL" : "")" }
         let book = [
-            "    rule_version TEXT NOT NULL",
             "    batch_id INTEGER NOT NULL REFERENCES import_batch(id)",
             "    source_line INTEGER NOT NULL",
         ]
@@ -95,31 +123,23 @@ struct ScreeningTable {
             Column(name: "sex", type: "INTEGER", role: .payload, notNull: true),
             Column(name: "birth_date", type: "TEXT", role: .payload, notNull: false),
             Column(name: "glasses", type: "INTEGER", role: .payload, notNull: true),
-            Column(name: "ucva_r", type: "REAL", role: .payload, notNull: false),
-            Column(name: "ucva_l", type: "REAL", role: .payload, notNull: false),
-            Column(name: "sph_r", type: "REAL", role: .payload, notNull: false),
-            Column(name: "cyl_r", type: "REAL", role: .payload, notNull: false),
+            Column(name: "ucva_r_x10", type: "INTEGER", role: .payload, notNull: false),
+            Column(name: "ucva_l_x10", type: "INTEGER", role: .payload, notNull: false),
+            Column(name: "sph_r_mdpt", type: "INTEGER", role: .payload, notNull: false),
+            Column(name: "cyl_r_mdpt", type: "INTEGER", role: .payload, notNull: false),
             Column(name: "axis_r", type: "INTEGER", role: .payload, notNull: false),
-            Column(name: "sph_l", type: "REAL", role: .payload, notNull: false),
-            Column(name: "cyl_l", type: "REAL", role: .payload, notNull: false),
+            Column(name: "sph_l_mdpt", type: "INTEGER", role: .payload, notNull: false),
+            Column(name: "cyl_l_mdpt", type: "INTEGER", role: .payload, notNull: false),
             Column(name: "axis_l", type: "INTEGER", role: .payload, notNull: false),
-            Column(name: "cva_r", type: "REAL", role: .payload, notNull: false),
-            Column(name: "cva_l", type: "REAL", role: .payload, notNull: false),
-            Column(name: "se_r", type: "REAL", role: .derived, notNull: false),
-            Column(name: "se_l", type: "REAL", role: .derived, notNull: false),
-            Column(name: "myopic_r", type: "INTEGER", role: .derived, notNull: false),
-            Column(name: "myopic_l", type: "INTEGER", role: .derived, notNull: false),
+            Column(name: "cva_r_x10", type: "INTEGER", role: .payload, notNull: false),
+            Column(name: "cva_l_x10", type: "INTEGER", role: .payload, notNull: false),
             Column(name: "myopic", type: "INTEGER", role: .derived, notNull: false),
-            Column(name: "poor_vision_r", type: "TEXT", role: .derived, notNull: false),
-            Column(name: "poor_vision_l", type: "TEXT", role: .derived, notNull: false),
-            Column(name: "poor_vision", type: "TEXT", role: .derived, notNull: false),
-            Column(name: "myopia_grade_r", type: "TEXT", role: .derived, notNull: false),
-            Column(name: "myopia_grade_l", type: "TEXT", role: .derived, notNull: false),
-            Column(name: "myopia_grade", type: "TEXT", role: .derived, notNull: false),
+            Column(name: "poor_vision", type: "INTEGER", role: .derived, notNull: false),
+            Column(name: "myopia_grade", type: "INTEGER", role: .derived, notNull: false),
             Column(name: "complete", type: "INTEGER", role: .derived, notNull: true),
         ],
         indexes: [
+            // Reports scan the table (a million rows in well under a second); only the import key is indexed.
             IndexSpec(name: "vision_screening_key", table: "vision_screening", columns: ["student_id", "screening_date"], unique: true),
-            IndexSpec(name: "vision_screening_school_year", table: "vision_screening", columns: ["school_code", "school_year"], unique: false),
         ])
 }

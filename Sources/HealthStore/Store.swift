@@ -1,5 +1,6 @@
 public import HealthCore
 internal import GRDB
+internal import CSQLite
 import Foundation
 
 /// The SchoolHealth database: one SQLite file, owned by this module alone.
@@ -20,6 +21,7 @@ public final class Store: Sendable {
     ///
     /// Refuses a database written by a newer SchoolHealth rather than guessing at its schema.
     public static func open(path: String, busyTimeoutSeconds: Double = 30) throws(StoreError) -> Store {
+        _ = disableMemoryStatistics
         var config = Configuration()
         config.busyMode = .timeout(busyTimeoutSeconds)
         config.prepareDatabase { db in
@@ -37,6 +39,9 @@ public final class Store: Sendable {
             throw StoreError(error, path: path)
         }
     }
+
+    /// SQLite keeps global allocation statistics behind a mutex unless told not to, once, before first use.
+    private static let disableMemoryStatistics: Void = { _ = schoolhealth_sqlite3_disable_memstatus() }()
 
     /// A private in-memory database with the current schema: for tests and dry runs.
     public static func inMemory() throws(StoreError) -> Store {

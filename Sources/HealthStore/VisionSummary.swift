@@ -24,7 +24,7 @@ extension Store {
                 SELECT school_year, COUNT(DISTINCT school_code) AS schools, COUNT(*) AS screenings,
                        SUM(complete) AS complete,
                        SUM(CASE WHEN complete = 1 AND myopic = 1 THEN 1 ELSE 0 END) AS myopic,
-                       SUM(CASE WHEN complete = 1 AND poor_vision IS NOT NULL AND poor_vision <> 'normal' THEN 1 ELSE 0 END) AS poor
+                       SUM(CASE WHEN complete = 1 AND poor_vision > 0 THEN 1 ELSE 0 END) AS poor
                 FROM vision_screening GROUP BY school_year ORDER BY school_year
                 """).map { row in
                 VisionYearSummary(schoolYear: row["school_year"], schools: row["schools"], screenings: row["screenings"],

@@ -1,0 +1,160 @@
+import Foundation
+import HealthCore
+
+/// What the parser thread learned about the file as a whole.
+struct ParseSummary: Sendable {
+    var profile: String
+    var ruleVersion: String
+    var ignored: [String]
+    var blank: Int
+    var warnings: [String]
+}
+
+/// A bounded hand-off of parsed rows from the parser thread to the writer thread.
+///
+/// The producer blocks when `capacity` batches wait; the consumer blocks when none do. Either side
+/// can end it: the producer with a result, the consumer by cancelling (e.g. the disk is full).
+final class RowPipe<Record: Sendable>: @unchecked Sendable {
+    typealias Batch = [ParsedRow<Record>]
+    private let condition = NSCondition()
+    private var queue: [Batch] = []
+    private var outcome: Result<ParseSummary, any Error>?
+    private var cancelled = false
+    private var producerDone = false
+    let capacity: Int
+
+    init(capacity: Int = 4) { self.capacity = capacity }
+
+    /// Producer: hands over a batch; false when the consumer has gone away.
+    func push(_ batch: Batch) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        queue.append(batch)
+        condition.broadcast()
+        return true
+    }
+
+    /// Producer: the end, with what it found or why it stopped.
+    func finish(_ result: Result<ParseSummary, any Error>) {
+        condition.lock()
+        outcome = result
+        producerDone = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Consumer: the next batch, or nil at the end.
+    func pop() -> Batch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && !producerDone { condition.wait() }
+        if queue.isEmpty { return nil }
+        let batch = queue.removeFirst()
+        condition.broadcast()
+        return batch
+    }
+
+    /// Consumer: the producer's result once `pop` returned nil.
+    func result() throws -> ParseSummary {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let outcome else { throw CancellationError() }
+        return try outcome.get()
+    }
+
+    /// Consumer: stop the producer and wait until it has returned.
+    func cancelAndWait() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        while !producerDone { condition.wait() }
+        condition.unlock()
+    }
+}
+
+/// The parser thread's work: decode, read CSV, match the header, parse and classify every row.
+final class ParseJob<R: RecordImporter>: @unchecked Sendable {
+    let path: String
+    let file: String
+    let inspection: FileInspection
+    let profiles: [ColumnProfile]
+    let config: SchoolHealthConfig
+    let options: ImportOptions
+    let pipe: RowPipe<R.Record>
+    static var batchSize: Int { 1024 }
+
+    init(path: String, file: String, inspection: FileInspection, profiles: [ColumnProfile], config: SchoolHealthConfig,
+         options: ImportOptions, pipe: RowPipe<R.Record>) {
+        self.path = path; self.file = file; self.inspection = inspection; self.profiles = profiles
+        self.config = config; self.options = options; self.pipe = pipe
+    }
+
+    private struct Stop: Error {}
+
+    func run() {
+        do {
+            pipe.finish(.success(try parse()))
+        } catch is Stop {
+            pipe.finish(.failure(CancellationError()))
+        } catch let error as CSVStructureError {
+            pipe.finish(.failure(IngestError.malformedCSV(file: file, line: error.line, detail: error.detail)))
+        } catch {
+            pipe.finish(.failure(error))
+        }
+    }
+
+    private func parse() throws -> ParseSummary {
+        let source = try TextSource(path: path, encoding: inspection.encoding)
+        let reader = CSVReader()
+        var importer: R?
+        var summary = ParseSummary(profile: "", ruleVersion: "", ignored: [], blank: 0, warnings: [])
+        var columnCount = 0
+        var rows = 0
+        var lastProgress = 0
+        var batch: [ParsedRow<R.Record>] = []
+        batch.reserveCapacity(Self.batchSize)
+
+        func handle(_ record: CSVRecord) throws {
+            if importer == nil {
+                let headers = (0..<record.count).map { record.string($0) }
+                let map = try HeaderMatcher.match(headers: headers, profiles: profiles, file: file,
+                                                  preferred: options.profile, fixedFields: R.fixedFields(options))
+                summary.ignored = map.ignored
+                summary.profile = map.profile.name
+                columnCount = record.count
+                let created = R(map: map, config: config, options: options)
+                summary.ruleVersion = created.ruleVersion
+                importer = created
+                return
+            }
+            if record.isBlank { summary.blank += 1; return }
+            rows += 1
+            if record.count != columnCount {
+                batch.append(.rejected(line: record.line, [RowProblem(
+                    column: "(whole row)", value: "\(record.count) fields",
+                    reason: "has \(record.count) fields but the header has \(columnCount); a comma or quote is probably missing or extra, so the values cannot be matched to columns")]))
+            } else {
+                batch.append(importer!.parse(record))   // mutates in place, no copy
+            }
+            if batch.count == Self.batchSize {
+                guard pipe.push(batch) else { throw Stop() }
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+
+        while try source.next({ chunk in try reader.parse(chunk, handler: handle(_:)) }) {
+            if let progress = options.progress, source.bytesRead - lastProgress >= 1 << 20 {
+                lastProgress = source.bytesRead
+                progress(source.bytesRead, inspection.bytes, rows)
+            }
+        }
+        try reader.finish(handler: handle(_:))
+        if !batch.isEmpty, !pipe.push(batch) { throw Stop() }
+        options.progress?(inspection.bytes, inspection.bytes, rows)
+        guard let importer else { throw IngestError.empty(file: file) }
+        summary.warnings = importer.warnings
+        return summary
+    }
+}
