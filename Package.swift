@@ -51,8 +51,12 @@ let package = Package(
         ]),
 
         .target(name: "HealthTestSupport", dependencies: ["HealthCore"]),
-        .testTarget(name: "HealthCoreTests", dependencies: ["HealthCore", "HealthTestSupport"]),
-        .testTarget(name: "HealthStoreTests", dependencies: ["HealthStore", "HealthCore", "HealthTestSupport"]),
+        .testTarget(name: "HealthCoreTests", dependencies: [
+            "HealthCore", "HealthTestSupport", .product(name: "Yams", package: "Yams"),
+        ]),
+        .testTarget(name: "HealthStoreTests", dependencies: [
+            "HealthStore", "HealthCore", "HealthTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "HealthIngestTests", dependencies: [
             "HealthIngest", "HealthStore", "HealthCore", "HealthSynthetic", "HealthTestSupport",
         ]),

@@ -98,9 +98,10 @@ extension Store {
                 }
                 return outcome
             }
-        } catch {
+        } catch let error as DatabaseError {
             throw StoreError(error, path: path)
         }
+        // Anything else (e.g. the importer refusing the file) passes through unchanged, after the rollback.
     }
 }
 
@@ -121,6 +122,10 @@ public final class ImportSession {
     private var lookup: OpaquePointer?
     private var update: OpaquePointer?
     private var revise: OpaquePointer?
+    /// Rows of the table this file left unchanged, by row id, with the line that matched them
+    /// (so a later line with the same key is caught as a repeat).
+    private var touch: OpaquePointer?
+    private var touched: OpaquePointer?
     private let values: UnsafeMutablePointer<StoreValue>
     private let valueCount: Int
     private let keyCount: Int
@@ -146,6 +151,9 @@ public final class ImportSession {
         lookup = try prepare("SELECT id, batch_id, source_line, \(table.payloadColumns.map(\.name).joined(separator: ", ")) FROM \(table.name) WHERE \(keyWhere)")
         let json = (table.columns.filter { $0.role != .key }.map(\.name) + ["source_line"])
             .map { "'\($0)', \($0)" }.joined(separator: ", ")
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_touched (row_id INTEGER PRIMARY KEY, line INTEGER NOT NULL); DELETE FROM import_touched")
+        touch = try prepare("INSERT INTO import_touched (row_id, line) VALUES (?, ?)")
+        touched = try prepare("SELECT line FROM import_touched WHERE row_id = ?")
         revise = try prepare("""
             INSERT INTO revision (table_name, row_id, replaced_by_batch, previous_batch, previous_values)
             SELECT '\(table.name)', id, ?1, batch_id, json_object(\(json)) FROM \(table.name) WHERE id = ?2
@@ -153,7 +161,7 @@ public final class ImportSession {
     }
 
     deinit {
-        for statement in [insert, lookup, update, revise] { sqlite3_finalize(statement) }
+        for statement in [insert, lookup, update, revise, touch, touched] { sqlite3_finalize(statement) }
         values.deinitialize(count: valueCount)
         values.deallocate()
     }
@@ -227,7 +235,21 @@ public final class ImportSession {
                 }
                 sqlite3_reset(lookup)
                 if previousBatch == batch { return .duplicateInFile(firstLine: previousLine, identical: same) }
-                if same { return .unchanged }
+                sqlite3_reset(touched)
+                sqlite3_bind_int64(touched, 1, id)
+                if sqlite3_step(touched) == SQLITE_ROW {
+                    let first = Int(sqlite3_column_int64(touched, 0))
+                    sqlite3_reset(touched)
+                    return .duplicateInFile(firstLine: first, identical: same)
+                }
+                sqlite3_reset(touched)
+                if same {
+                    try step(touch) { s in
+                        sqlite3_bind_int64(s, 1, id)
+                        sqlite3_bind_int64(s, 2, Int64(line))
+                    }
+                    return .unchanged
+                }
                 try step(revise) { s in
                     sqlite3_bind_int64(s, 1, batch)
                     sqlite3_bind_int64(s, 2, id)

@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+import HealthStore
+import HealthTestSupport
+
+/// The `schoolhealth` binary built beside the test bundle.
+let binary: String = {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("schoolhealth").path
+    if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+    return TestSupport.repositoryRoot.appendingPathComponent(".build/debug/schoolhealth").path
+}()
+
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs the binary to completion.
+@discardableResult
+func schoolhealth(_ arguments: [String], in directory: String? = nil) throws -> RunResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    var env = ProcessInfo.processInfo.environment
+    env["SCHOOLHEALTH_CONFIG"] = TestSupport.configDirectory
+    env.removeValue(forKey: "SCHOOLHEALTH_DB")
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
+
+@Suite("schoolhealth command line", .serialized)
+struct CLITests {
+    @Test("import vision --json prints one object per file with the documented fields")
+    func json() throws {
+        let dir = TestSupport.temporaryDirectory("cli")
+        let r = try schoolhealth(["import", "vision", "--db", dir + "/db.sqlite", "--json",
+                                  TestSupport.fixture("vision/gb18030.csv"), TestSupport.fixture("vision/bad-values.csv")])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+        for key in ["file", "encoding", "batch", "rowsRead", "inserted", "updated", "unchanged", "rejected", "warnings"] {
+            #expect(first[key] != nil, "missing \(key)")
+        }
+        #expect(first["encoding"] as? String == "GB18030")
+        #expect(first["inserted"] as? Int == 4)
+        let second = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as! [String: Any]
+        #expect(second["rejected"] as? Int == 12)
+        // Rejects land beside the input by default only when not given --rejects; here they go beside the fixture,
+        // so clean that up.
+        if let path = second["rejectsFile"] as? String { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    @Test("Rejects file: UTF-8 with BOM, line/column/value/reason, formulas neutralised")
+    func rejectsFile() throws {
+        let dir = TestSupport.temporaryDirectory("cli")
+        let csv = dir + "/in.csv"
+        try "student_id,sex,school_code,grade,screening_date,ucva_right,ucva_left\n\"=HYPERLINK(\"\"x\"\")\",1,S,11,2024-09-02,5.0,5.0\n002,1,S,11,2024-09-02,-1,5.0\n"
+            .write(toFile: csv, atomically: true, encoding: .utf8)
+        let r = try schoolhealth(["import", "vision", "--db", dir + "/db.sqlite", "--rejects", dir + "/rejects.csv", csv])
+        #expect(r.status == 0)
+        let data = try #require(FileManager.default.contents(atPath: dir + "/rejects.csv"))
+        #expect(Array(data.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        let text = String(decoding: data.dropFirst(3), as: UTF8.self)
+        let lines = text.split(separator: "\r\n").map(String.init)
+        #expect(lines[0] == "file,line,column,value,reason")
+        #expect(lines[1].contains(",2,student_id,\"'=HYPERLINK(\"\"x\"\")\","))
+        #expect(lines[2].contains(",3,ucva_right,-1,"))   // a number stays a number
+    }
+
+    @Test("A refused file exits non-zero with the cause on stderr; the other files still import")
+    func refusedFile() throws {
+        let dir = TestSupport.temporaryDirectory("cli")
+        let r = try schoolhealth(["import", "vision", "--db", dir + "/db.sqlite",
+                                  TestSupport.fixture("vision/workbook.xlsx"), TestSupport.fixture("vision/utf8.csv")])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("workbook.xlsx") && r.stderr.contains("Save As"))
+        #expect(r.stdout.contains("utf8.csv: imported"))
+        #expect(try Store.open(path: dir + "/db.sqlite").counts().screenings == 4)
+    }
+
+    @Test("generate is reproducible and writes the promised shapes")
+    func generate() throws {
+        let a = TestSupport.temporaryDirectory("gen"), b = TestSupport.temporaryDirectory("gen")
+        try schoolhealth(["generate", "--out", a, "--seed", "7", "--students", "300"])
+        try schoolhealth(["generate", "--out", b, "--seed", "7", "--students", "300"])
+        let files = try FileManager.default.contentsOfDirectory(atPath: a).sorted()
+        #expect(files == ["vision-2022.csv", "vision-2023.csv", "vision-2024.csv"])
+        for f in files {
+            #expect(FileManager.default.contents(atPath: a + "/" + f) == FileManager.default.contents(atPath: b + "/" + f))
+        }
+        let gb = try #require(FileManager.default.contents(atPath: a + "/vision-2023.csv"))
+        #expect(String(data: gb, encoding: .utf8) == nil)   // not UTF-8: GB18030
+        let r = try schoolhealth(["import", "vision", "--db", a + "/db.sqlite", "--json", "--rejects", a + "/r.csv"] + files.map { a + "/" + $0 })
+        let reports = try r.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(reports.map { $0["encoding"] as? String } == ["UTF-8 with BOM", "GB18030", "UTF-8"])
+        let c = try #require(FileManager.default.contents(atPath: a + "/vision-2024.csv"))
+        #expect(String(decoding: c.prefix(10), as: UTF8.self) == "student_id")
+        // Grades 1–12 and more than one school.
+        let store = try Store.open(path: a + "/db.sqlite")
+        #expect(try store.debugRows("SELECT COUNT(DISTINCT grade), COUNT(DISTINCT school_code), COUNT(DISTINCT school_year) FROM vision_screening")[0] == ["12", "8", "3"])
+    }
+
+    @Test("demo imports a synthetic county into the database and summarises it; a second run changes nothing")
+    func demo() throws {
+        let dir = TestSupport.temporaryDirectory("demo")
+        let first = try schoolhealth(["demo"], in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("myopia rate"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/schoolhealth.sqlite"))
+        let second = try schoolhealth(["demo"], in: dir)
+        #expect(second.stdout.contains("already imported"))
+    }
+
+    @Test("A kill mid-import leaves the database exactly as before that file")
+    func killMidImport() throws {
+        let dir = TestSupport.temporaryDirectory("kill")
+        let db = dir + "/db.sqlite"
+        try schoolhealth(["import", "vision", "--db", db, TestSupport.fixture("vision/utf8.csv")])
+        try schoolhealth(["generate", "--out", dir, "--students", "150000", "--years", "1"])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["import", "vision", "--db", db, dir + "/vision-2022.csv"]
+        var env = ProcessInfo.processInfo.environment
+        env["SCHOOLHEALTH_CONFIG"] = TestSupport.configDirectory
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait until the import has written into the WAL (the transaction is open), then kill it.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, ((try? FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int) ?? 0) < 2_000_000 {
+            usleep(20_000)
+        }
+        #expect(process.isRunning, "the import finished before it could be killed; use a larger file")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+
+        let store = try Store.open(path: db)
+        #expect(try store.integrityCheck() == "ok")
+        #expect(try store.counts().screenings == 4)
+        #expect(try store.counts().batches == 1)
+        // And the file imports completely afterwards.
+        let again = try schoolhealth(["import", "vision", "--db", db, "--json", dir + "/vision-2022.csv"])
+        #expect(again.stdout.contains("\"inserted\":150000"))
+    }
+}

@@ -1,0 +1,5 @@
+import HealthTestSupport
+
+enum HealthTestSupportPaths {
+    static var config: String { TestSupport.configDirectory }
+}
