@@ -126,8 +126,15 @@ public final class ImportSession {
     /// (so a later line with the same key is caught as a repeat).
     private var touch: OpaquePointer?
     private var touched: OpaquePointer?
-    private let values: UnsafeMutablePointer<StoreValue>
+    /// The row being written. In a bulk load it points into `pending`, so rows are not copied.
+    private var values: UnsafeMutablePointer<StoreValue>
     private let valueCount: Int
+    /// A bulk load inserts `bulkRows` rows per statement (one VALUES list each): SQLite's per-statement
+    /// work is then paid once per block instead of once per row.
+    static let bulkRows = 32
+    private var insertMany: OpaquePointer?
+    private let pending: UnsafeMutablePointer<StoreValue>
+    private var pendingLines: [Int] = []
     private let keyCount: Int
     private let payloadCount: Int
     private var closed = false
@@ -137,14 +144,21 @@ public final class ImportSession {
         valueCount = table.columns.count
         keyCount = table.keyColumns.count
         payloadCount = table.payloadColumns.count
-        values = .allocate(capacity: valueCount)
-        values.initialize(repeating: .null, count: valueCount)
+        pending = .allocate(capacity: valueCount * ImportSession.bulkRows)
+        pending.initialize(repeating: .null, count: valueCount * ImportSession.bulkRows)
+        values = pending
+        pendingLines.reserveCapacity(ImportSession.bulkRows)
         bulk = try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM \(table.name))") ?? false
         if bulk {
             for index in table.indexes { try db.execute(sql: "DROP INDEX IF EXISTS \(index.name)") }
         }
         let all = table.columns.map(\.name) + ["batch_id", "source_line"]
-        insert = try prepare("INSERT INTO \(table.name) (\(all.joined(separator: ", "))) VALUES (\(all.map { _ in "?" }.joined(separator: ", ")))")
+        let tuple = "(" + all.map { _ in "?" }.joined(separator: ", ") + ")"
+        insert = try prepare("INSERT INTO \(table.name) (\(all.joined(separator: ", "))) VALUES \(tuple)")
+        if bulk {
+            insertMany = try prepare("INSERT INTO \(table.name) (\(all.joined(separator: ", "))) VALUES "
+                                     + Array(repeating: tuple, count: ImportSession.bulkRows).joined(separator: ", "))
+        }
         let nonKey = all.filter { name in !table.keyColumns.contains { $0.name == name } }
         update = try prepare("UPDATE \(table.name) SET \(nonKey.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?")
         let keyWhere = table.keyColumns.map { "\($0.name) = ?" }.joined(separator: " AND ")
@@ -161,9 +175,9 @@ public final class ImportSession {
     }
 
     deinit {
-        for statement in [insert, lookup, update, revise, touch, touched] { sqlite3_finalize(statement) }
-        values.deinitialize(count: valueCount)
-        values.deallocate()
+        for statement in [insert, insertMany, lookup, update, revise, touch, touched] { sqlite3_finalize(statement) }
+        pending.deinitialize(count: valueCount * ImportSession.bulkRows)
+        pending.deallocate()
     }
 
     private func prepare(_ sql: String) throws -> OpaquePointer? {
@@ -265,11 +279,45 @@ public final class ImportSession {
             sqlite3_reset(lookup)
             guard rc == SQLITE_DONE else { throw failure(rc) }
         }
+        if bulk {
+            pendingLines.append(line)
+            if pendingLines.count == ImportSession.bulkRows {
+                try flush()
+            } else {
+                values = pending + pendingLines.count * valueCount
+            }
+            return .inserted
+        }
         try step(insert) { s in
             for i in 0..<valueCount { values[i].bind(to: s, at: Int32(i + 1)) }
             bindBookkeeping(s, from: Int32(valueCount + 1), line: line)
         }
         return .inserted
+    }
+
+    /// Inserts the rows a bulk load has collected: a full block in one statement, a partial one row by row.
+    private func flush() throws(StoreError) {
+        let perRow = Int32(valueCount + 2)
+        if pendingLines.count == ImportSession.bulkRows {
+            try step(insertMany) { s in
+                for (r, line) in pendingLines.enumerated() {
+                    let row = pending + r * valueCount
+                    let base = Int32(r) * perRow
+                    for i in 0..<valueCount { row[i].bind(to: s, at: base + Int32(i + 1)) }
+                    bindBookkeeping(s, from: base + Int32(valueCount + 1), line: line)
+                }
+            }
+        } else {
+            for (r, line) in pendingLines.enumerated() {
+                let row = pending + r * valueCount
+                try step(insert) { s in
+                    for i in 0..<valueCount { row[i].bind(to: s, at: Int32(i + 1)) }
+                    bindBookkeeping(s, from: Int32(valueCount + 1), line: line)
+                }
+            }
+        }
+        pendingLines.removeAll(keepingCapacity: true)
+        values = pending
     }
 
     private func bindBookkeeping(_ s: OpaquePointer?, from n: Int32, line: Int) {
@@ -291,6 +339,7 @@ public final class ImportSession {
     /// removed (the first occurrence in the file stays) and returned so the importer can reject them.
     public func finishLoad() throws(StoreError) -> [LateDuplicate] {
         guard bulk, !closed else { return [] }
+        try flush()
         closed = true
         var duplicates: [LateDuplicate] = []
         do {

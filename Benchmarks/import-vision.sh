@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmark: importing a 1,000,000-row vision CSV.
+#
+# Times, on the same generated file, in one run:
+#   A. sqlite3 CLI `.import --csv` into a fresh database (raw text, no validation, no index);
+#   B. `schoolhealth import vision` into a fresh database (decoding, validation, classification,
+#      batch record, unique key index, one transaction).
+# Prints both wall times, the ratio B/A (target <= 1.0) and both peak RSS (target for B < 100 MB).
+#
+# Usage: Benchmarks/import-vision.sh [ROWS] [RUNS]     (defaults: 1000000 rows, 3 runs; medians are printed)
+# Needs: sqlite3 and GNU time (/usr/bin/time); installs them with apt-get when missing and run as root.
+set -euo pipefail
+rows=${1:-1000000}
+runs=${2:-3}
+cd "$(dirname "$0")/.."
+
+need=()
+command -v sqlite3 >/dev/null || need+=(sqlite3)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
+
+swift build -c release --product schoolhealth >/dev/null
+bin=$(swift build -c release --show-bin-path)/schoolhealth
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$bin" generate --out "$work/gen" --students "$rows" --years 1 --seed 1 >/dev/null
+csv="$work/gen/vision-2022.csv"
+echo "file: $(wc -l <"$csv") lines, $(du -m "$csv" | cut -f1) MB (UTF-8 with BOM, Chinese headers)"
+
+measure() { # label, then the command; prints "seconds kilobytes"
+    local out="$work/time.txt"
+    /usr/bin/time -f "%e %M" -o "$out" "$@" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt"; exit 1; }
+    cat "$out"
+}
+
+a_times=(); b_times=(); a_rss=(); b_rss=()
+for i in $(seq "$runs"); do
+    rm -f "$work"/a.db "$work"/b.sqlite*
+    read -r t m < <(measure sqlite3 "$work/a.db" ".import --csv $csv screening")
+    a_times+=("$t"); a_rss+=("$m")
+    read -r t m < <(measure "$bin" import vision --db "$work/b.sqlite" --rejects "$work/rejects.csv" "$csv")
+    b_times+=("$t"); b_rss+=("$m")
+    echo "run $i: sqlite3 .import ${a_times[-1]} s, schoolhealth ${b_times[-1]} s"
+done
+stored=$(sqlite3 "$work/b.sqlite" "SELECT COUNT(*) FROM vision_screening")
+[ "$stored" = "$rows" ] || { echo "expected $rows stored rows, found $stored"; exit 1; }
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+ta=$(median "${a_times[@]}"); tb=$(median "${b_times[@]}")
+ra=$(median "${a_rss[@]}"); rb=$(median "${b_rss[@]}")
+awk -v ta="$ta" -v tb="$tb" -v ra="$ra" -v rb="$rb" -v n="$rows" -v runs="$runs" 'BEGIN {
+    printf "\nmedian of %d runs, %d rows:\n", runs, n
+    printf "  sqlite3 .import (raw text, no index)   %6.2f s  %8.0f rows/s  peak RSS %5.1f MB\n", ta, n/ta, ra/1024
+    printf "  schoolhealth import vision             %6.2f s  %8.0f rows/s  peak RSS %5.1f MB\n", tb, n/tb, rb/1024
+    printf "  ratio schoolhealth / sqlite3           %6.2f   (target <= 1.00)\n", tb/ta
+    printf "  peak RSS target < 100 MB               %s\n", (rb/1024 < 100 ? "met" : "NOT MET")
+}'
