@@ -37,8 +37,10 @@ measure() { # label, then the command; prints "seconds kilobytes"
 a_times=(); b_times=(); a_rss=(); b_rss=()
 for i in $(seq "$runs"); do
     rm -f "$work"/a.db "$work"/b.sqlite*
+    sync   # start each measurement with no dirty pages left by the previous one
     read -r t m < <(measure sqlite3 "$work/a.db" ".import --csv $csv screening")
     a_times+=("$t"); a_rss+=("$m")
+    sync
     read -r t m < <(measure "$bin" import vision --db "$work/b.sqlite" --rejects "$work/rejects.csv" "$csv")
     b_times+=("$t"); b_rss+=("$m")
     echo "run $i: sqlite3 .import ${a_times[-1]} s, schoolhealth ${b_times[-1]} s"

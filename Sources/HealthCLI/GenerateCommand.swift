@@ -7,8 +7,8 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Write a reproducible synthetic county's screening exports (no real student data).",
         discussion: """
-            One vision file per school year, in the shapes schools really send: Excel "CSV UTF-8" with Chinese
-            headers, Excel on Chinese Windows (GB18030, with a name column that is never stored), and a screening
+            One vision file per school year, in the shapes schools really send: Excel "CSV UTF-8" with Chinese \
+            headers, Excel on Chinese Windows (GB18030, with a name column that is never stored), and a screening \
             system's UTF-8 export with English headers and decimal acuity. The same seed gives the same files.
             """)
 

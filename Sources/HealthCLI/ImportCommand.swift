@@ -14,11 +14,12 @@ struct ImportCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import vision-screening CSV files (UTF-8, UTF-8 with BOM or GB18030; Chinese or English headers).",
             discussion: """
-                Each file is one batch in one transaction: it is imported completely or not at all.
-                Rows that fail validation are not stored; they are listed, with line, column, value and reason,
+                Each file is one batch in one transaction: it is imported completely or not at all. \
+                Rows that fail validation are not stored; they are listed, with line, column, value and reason, \
                 in a rejects file (CSV, UTF-8 with BOM) — by default FILE.rejects.csv beside each input.
-                Importing the same file again changes nothing. A corrected export updates the changed rows and keeps
-                the previous values as revisions.
+
+                Importing the same file again changes nothing. A corrected export updates the changed rows and \
+                keeps the previous values as revisions.
 
                 Examples:
                   schoolhealth import vision vision-2024.csv

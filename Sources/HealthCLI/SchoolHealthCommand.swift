@@ -7,7 +7,8 @@ public struct SchoolHealthCommand: ParsableCommand {
         abstract: "Import, check and report students' vision screenings for a county education bureau.",
         discussion: """
             Every command takes --db PATH (default: $SCHOOLHEALTH_DB, else schoolhealth.sqlite in the current folder).
-            Exit status: 0 on success (rejected rows are reported, not fatal); 1 when a file was refused or the
+
+            Exit status: 0 on success (rejected rows are reported, not fatal); 1 when a file was refused or the \
             database failed; 64 for a usage error.
             """,
         subcommands: [ImportCommand.self, GenerateCommand.self, DemoCommand.self])
