@@ -16,13 +16,25 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("schoolhealth-demo-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let files = try SyntheticCounty(seed: 2024, students: students, firstYear: 2022, years: 3).writeVision(to: dir)
+        let county = SyntheticCounty(seed: 2024, students: students, firstYear: 2022, years: 3)
+        let vision = try county.writeVision(to: dir), spine = try county.writeSpine(to: dir), fitness = try county.writeFitness(to: dir)
         print("Synthetic county written to \(dir) (no real student data):")
-        for f in files { print("  \((f.path as NSString).lastPathComponent): \(f.rows) rows, \(f.encoding), \(f.headers) headers") }
+        for f in vision + spine + fitness {
+            print("  \((f.path as NSString).lastPathComponent): \(f.rows) rows, \(f.encoding), \(f.headers) headers")
+        }
         print("\nImporting into \(global.databasePath):")
-        try ImportRun(global: global, files: files.map(\.path), kind: .vision, rejectsBesideInput: false).run()
+        try ImportRun(global: global, files: vision.map(\.path), kind: .vision, rejectsBesideInput: false).run()
+        try ImportRun(global: global, files: spine.map(\.path), kind: .spine, rejectsBesideInput: false).run()
+        for f in fitness {
+            // The national template has no school column: schools come from the students' vision records.
+            var run = ImportRun(global: global, files: [f.path], kind: .fitness, rejectsBesideInput: false)
+            let year = f.schoolYear
+            run.adjust = { $0.schoolYear = year }
+            try run.run()
+        }
 
-        let summary = try Store.open(path: global.databasePath).visionSummary()
+        let store = try Store.open(path: global.databasePath)
+        let summary = try store.visionSummary()
         print("\nVision screenings in the database (screening myopia per WS/T 663-2020, complete screenings only):")
         print("  school year  schools  screenings  complete  myopic  myopia rate  poor vision")
         for s in summary {
@@ -30,6 +42,19 @@ struct DemoCommand: ParsableCommand {
             let poor = String(format: "%.1f %%", s.complete == 0 ? 0 : Double(s.poorVision) / Double(s.complete) * 100)
             print("  \(pad(s.schoolYear, 11))  \(pad(s.schools, 7))  \(pad(s.screenings, 10))  \(pad(s.complete, 8))  \(pad(s.myopic, 6))  \(pad(rate, 11))  \(pad(poor, 11))")
         }
+        print("\nSpine screenings (screen-positive: ATR ≥ 5° in any segment; sagittal: sign persisting in the prone test):")
+        print("  school year  screenings  lateral finding  screen-positive  sagittal abnormal  referred")
+        for s in try store.spineSummary() {
+            print("  \(pad(s.schoolYear, 11))  \(pad(s.screenings, 10))  \(pad(s.lateralFinding, 15))  \(pad(s.lateralPositive, 15))  \(pad(s.sagittalAbnormal, 17))  \(pad(s.referred, 8))")
+        }
+        print("\nPhysical fitness (2014 standard; 优良率 = (优秀 + 良好) / scored students):")
+        print("  school year  students  scored  exempt  incomplete  优良率   pass rate  on unconfirmed rows")
+        for f in try store.fitnessSummary() {
+            let good = String(format: "%.1f %%", f.scored == 0 ? 0 : Double(f.excellent + f.good) / Double(f.scored) * 100)
+            let pass = String(format: "%.1f %%", f.scored == 0 ? 0 : Double(f.scored - f.fail) / Double(f.scored) * 100)
+            print("  \(pad(f.schoolYear, 11))  \(pad(f.students, 8))  \(pad(f.scored, 6))  \(pad(f.exempt, 6))  \(pad(f.incomplete, 10))  \(pad(good, 6))  \(pad(pass, 9))  \(pad(f.weakProvenance, 19))")
+        }
+        print("  (\"on unconfirmed rows\": scores resting on a SINGLE SOURCE, PARTIAL or CONFLICT row of the scoring tables)")
     }
 
     private func pad(_ v: some CustomStringConvertible, _ n: Int) -> String {

@@ -7,9 +7,11 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Write a reproducible synthetic county's screening exports (no real student data).",
         discussion: """
-            One vision file per school year, in the shapes schools really send: Excel "CSV UTF-8" with Chinese \
-            headers, Excel on Chinese Windows (GB18030, with a name column that is never stored), and a screening \
-            system's UTF-8 export with English headers and decimal acuity. The same seed gives the same files.
+            Per school year: a vision file in the shapes schools really send (Excel "CSV UTF-8" with Chinese \
+            headers; Excel on Chinese Windows, GB18030, with a name column that is never stored; a screening \
+            system's UTF-8 export with English headers and decimal acuity), a spine file (the surveillance form) \
+            and a fitness file in the national 2014 upload template (no school column; GB18030 in alternate years; \
+            mixed run-time notations; a few exempt students). The same seed gives the same files.
             """)
 
     @Option(help: ArgumentHelp("Folder to write into.", valueName: "dir"))
@@ -22,17 +24,26 @@ struct GenerateCommand: ParsableCommand {
     var years: Int = 3
     @Option(help: "The first school year.")
     var firstYear: Int = 2022
+    @Option(help: ArgumentHelp("Write only these kinds (default: all).", valueName: "vision|spine|fitness"))
+    var only: [String] = []
     @Flag(help: "Print what was written as JSON.")
     var json = false
 
     func validate() throws {
         guard students > 0 else { throw ValidationError("--students must be at least 1") }
         guard (1...20).contains(years) else { throw ValidationError("--years must be 1–20") }
+        for kind in only where !["vision", "spine", "fitness"].contains(kind) {
+            throw ValidationError("--only takes vision, spine or fitness, not \(kind)")
+        }
     }
 
     func run() throws {
         let county = SyntheticCounty(seed: seed, students: students, firstYear: firstYear, years: years)
-        let files = try county.writeVision(to: out)
+        let kinds = only.isEmpty ? ["vision", "spine", "fitness"] : only
+        var files: [SyntheticCounty.GeneratedFile] = []
+        if kinds.contains("vision") { files += try county.writeVision(to: out) }
+        if kinds.contains("spine") { files += try county.writeSpine(to: out) }
+        if kinds.contains("fitness") { files += try county.writeFitness(to: out) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -8,7 +8,33 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import screening exports (CSV).",
-        subcommands: [Vision.self])
+        subcommands: [Vision.self, Spine.self, Fitness.self])
+
+    /// The options every import takes.
+    struct Common: ParsableArguments {
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("CSV files to import.", valueName: "file"))
+        var files: [String]
+        @Flag(help: "Run every check and report what would happen; write nothing.")
+        var dryRun = false
+        @Flag(help: "Reject a whole file if any of its rows fails validation.")
+        var strict = false
+        @Option(help: ArgumentHelp("Write all rejected values to this one CSV file.", valueName: "path"))
+        var rejects: String?
+        @Flag(help: "Print one JSON object per file on stdout.")
+        var json = false
+        @Option(help: ArgumentHelp("Use this column profile: a name from Config/profiles or a .yaml file.", valueName: "name|file"))
+        var profile: String?
+        @Option(help: ArgumentHelp("The school code of every row, for exports without a school column.", valueName: "code"))
+        var school: String?
+
+        func run(_ kind: ScreeningKind, adjust: @escaping (inout ImportOptions) -> Void = { _ in }) throws {
+            var run = ImportRun(global: global, files: files, kind: kind, dryRun: dryRun, strict: strict,
+                                rejects: rejects, json: json, profile: profile, school: school)
+            run.adjust = adjust
+            if try !run.run() { throw ExitCode(1) }
+        }
+    }
 
     struct Vision: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -26,27 +52,50 @@ struct ImportCommand: ParsableCommand {
                   schoolhealth import vision --dry-run --rejects check.csv exports/*.csv
                   schoolhealth import vision --school SH-P01 --json nurse-export.csv
                 """)
+        @OptionGroup var common: Common
+        func run() throws { try common.run(.vision) }
+    }
 
-        @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("CSV files to import.", valueName: "file"))
-        var files: [String]
-        @Flag(help: "Run every check and report what would happen; write nothing.")
-        var dryRun = false
-        @Flag(help: "Reject a whole file if any of its rows fails validation.")
-        var strict = false
-        @Option(help: ArgumentHelp("Write all rejected values to this one CSV file.", valueName: "path"))
-        var rejects: String?
-        @Flag(help: "Print one JSON object per file on stdout.")
-        var json = false
-        @Option(help: ArgumentHelp("Use this column profile: a name from Config/profiles or a .yaml file.", valueName: "name|file"))
-        var profile: String?
-        @Option(help: ArgumentHelp("The school code of every row, for exports without a school column.", valueName: "code"))
-        var school: String?
+    struct Spine: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import spine-screening CSV files (GB/T 16133-2014 surveillance form).",
+            discussion: """
+                Classifies each screening: ATR band per segment, screen-positive (ATR ≥ 5° in any segment) with a \
+                referral suggestion, lateral and sagittal findings kept apart, and a Ⅰ/Ⅱ/Ⅲ grade whose ATR mapping is \
+                UNCONFIRMED (GB/T 16133-2014 text not seen) and is marked so wherever it is shown.
+                Same guarantees as `import vision`.
+                """)
+        @OptionGroup var common: Common
+        func run() throws { try common.run(.spine) }
+    }
 
+    struct Fitness: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import physical-fitness results in the national 2014 upload template and score them.",
+            discussion: """
+                Takes the template as it is (21 columns, or the 22-column variant), in GB18030 or UTF-8. Scores each \
+                student by the 2014 standard (Config/fitness-standard-2014/): item scores, BMI category, weighted \
+                standard score, bonus, annual total (at most 120) and band 优秀/良好/及格/不及格. Every score records \
+                whether a table row behind it is SINGLE SOURCE or CONFLICT. Exempt (免体) and incomplete students are \
+                stored and counted apart. Scores the file carries are kept and every disagreement with ours is listed \
+                in FILE.disagreements.csv.
+
+                The template has no school and no date column: give --school (or the students' school is taken from \
+                their other records; a file with students who cannot be placed is refused) and --school-year.
+
+                Example:
+                  schoolhealth import fitness --school SH-P01 --school-year 2024 tizhi-2024.csv
+                """)
+        @OptionGroup var common: Common
+        @Option(help: ArgumentHelp("The school year the tests belong to (2024 = 2024–2025).", valueName: "year"))
+        var schoolYear: Int?
+        @Flag(help: "The school follows 五四制: remap grade codes for scoring (21→16, 22→21, 23→22, 24→23).")
+        var fiveFour = false
         func run() throws {
-            let ok = try ImportRun(global: global, files: files, kind: .vision, dryRun: dryRun, strict: strict,
-                                   rejects: rejects, json: json, profile: profile, school: school).run()
-            if !ok { throw ExitCode(1) }
+            try common.run(.fitness) { options in
+                options.schoolYear = schoolYear
+                options.fiveFour = fiveFour
+            }
         }
     }
 }
@@ -63,6 +112,8 @@ struct ImportRun {
     var profile: String?
     var school: String?
     var quiet = false
+    /// Sets kind-specific options.
+    var adjust: (inout ImportOptions) -> Void = { _ in }
     /// Write FILE.rejects.csv beside each input when --rejects is not given (the demo shows them instead).
     var rejectsBesideInput = true
 
@@ -94,6 +145,7 @@ struct ImportRun {
         options.strict = strict
         options.profile = profileName
         options.school = school
+        adjust(&options)
         var allOK = true
         let shared = rejects.map { RejectsFile(path: $0) }
         defer { shared?.close() }
@@ -105,11 +157,19 @@ struct ImportRun {
                 options.progress = nil
             }
             let ownRejects: RejectsFile? = shared ?? (dryRun || !rejectsBesideInput ? nil : RejectsFile(path: file + ".rejects.csv"))
+            let disagreements: RejectsFile? = dryRun || !rejectsBesideInput ? nil : RejectsFile(path: file + ".disagreements.csv")
+            defer { disagreements?.close() }
             var preview: [Rejection] = []
             var report: FileReport
             do {
                 report = try importer.importFile(path: file, kind: kind, options: options) { rejection in
-                    if let ownRejects { ownRejects.append(rejection) } else if preview.count < 10 { preview.append(rejection) }
+                    if rejection.kind == .disagreement, let disagreements {
+                        disagreements.append(rejection)
+                    } else if let ownRejects {
+                        ownRejects.append(rejection)
+                    } else if preview.count < 10 {
+                        preview.append(rejection)
+                    }
                 }
                 if options.progress != nil { ProgressBar.clear() }
             } catch {
@@ -120,6 +180,7 @@ struct ImportRun {
             }
             if shared == nil { ownRejects?.close() }
             if let r = ownRejects, r.written > 0 { report.rejectsFile = r.path }
+            if let d = disagreements, d.written > 0 { report.disagreementsFile = d.path }
             if report.status == .refused { allOK = false }
             print(report: report, preview: preview)
         }
@@ -149,6 +210,9 @@ struct ImportRun {
             Swift.print("  rows read \(report.rowsRead) · inserted \(report.inserted) · updated \(report.updated) · unchanged \(report.unchanged) · rejected \(report.rejected)")
         }
         if let path = report.rejectsFile { Swift.print("  rejected values listed in \(path)") }
+        if let path = report.disagreementsFile {
+            Swift.print("  \(report.disagreements) row(s) carry scores that differ from SchoolHealth's; listed in \(path)")
+        }
         for r in preview { Swift.print("  line \(r.line), \(r.column) = \"\(r.value)\": \(r.reason)") }
         if report.rejected > preview.count && report.rejectsFile == nil && !preview.isEmpty {
             Swift.print("  … pass --rejects PATH to list every rejected value")

@@ -24,17 +24,19 @@ public struct ColumnProfile: Sendable, Equatable {
 public struct SchoolHealthConfig: Sendable {
     public var directory: String
     public var vision: VisionRules
+    public var spine: SpineRules
+    public var fitness: FitnessRules
     public var profiles: [ColumnProfile]
-
-    public init(directory: String, vision: VisionRules, profiles: [ColumnProfile]) {
-        self.directory = directory; self.vision = vision; self.profiles = profiles
-    }
 
     /// Loads `rules/vision.yaml` and every `profiles/*.yaml` under `directory`, plus any `extraProfiles` files.
     public static func load(directory: String, extraProfiles: [String] = []) throws(IngestError) -> SchoolHealthConfig {
         let rulesPath = directory + "/rules/vision.yaml"
         var vision: VisionRules = try decode(VisionRules.self, path: rulesPath)
         vision.versionTag = "\(vision.version)@\(try digest(path: rulesPath).prefix(8))"
+        let spinePath = directory + "/rules/spine.yaml"
+        var spine: SpineRules = try decode(SpineRules.self, path: spinePath)
+        spine.versionTag = "\(spine.version)@\(try digest(path: spinePath).prefix(8))"
+        let fitness = try FitnessConfigLoader.load(directory: directory)
 
         let profileDir = directory + "/profiles"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: profileDir)) ?? [])
@@ -42,7 +44,7 @@ public struct SchoolHealthConfig: Sendable {
         var raw: [(RawProfile, String)] = []
         for name in names { raw.append((try decode(RawProfile.self, path: profileDir + "/" + name), profileDir + "/" + name)) }
         for path in extraProfiles { raw.append((try decode(RawProfile.self, path: path), path)) }
-        return SchoolHealthConfig(directory: directory, vision: vision, profiles: try resolve(raw))
+        return SchoolHealthConfig(directory: directory, vision: vision, spine: spine, fitness: fitness, profiles: try resolve(raw))
     }
 
     /// Profiles of one kind (e.g. "vision").

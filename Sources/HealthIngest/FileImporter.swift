@@ -12,6 +12,10 @@ public struct ImportOptions: Sendable {
     public var profile: String?
     /// The school of every row, for exports without a school column.
     public var school: String?
+    /// Fitness: the school year the tests belong to (the national template has no date column).
+    public var schoolYear: Int?
+    /// Fitness: the school follows 五四制; grade codes are remapped for scoring (Config/rules/fitness.yaml).
+    public var fiveFour = false
     /// Dates after this are rejected as "in the future".
     public var today: CivilDate = .today
     /// Called now and then with (bytes read, file size, rows read).
@@ -20,8 +24,11 @@ public struct ImportOptions: Sendable {
     public init() {}
 }
 
-/// One rejected value (or row), as written to the rejects file.
+/// One rejected value (or row), as written to the rejects file — or, with kind `.disagreement`, a score in
+/// the file that differs from ours (the row is stored; both values are kept).
 public struct Rejection: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable { case rejected, disagreement }
+    public var kind: Kind = .rejected
     public var file: String
     /// Physical line in the source file (1 is the header).
     public var line: Int
@@ -50,9 +57,12 @@ public struct FileReport: Sendable, Codable, Equatable {
     public var updated = 0
     public var unchanged = 0
     public var rejected = 0
+    /// Rows stored whose file-supplied scores differ from ours (fitness).
+    public var disagreements = 0
     public var warnings: [String] = []
     public var error: String?
     public var rejectsFile: String?
+    public var disagreementsFile: String?
 
     public init(file: String, status: Status) {
         self.file = file
@@ -79,6 +89,8 @@ public struct FileImporter: Sendable {
                            reject: (Rejection) -> Void) throws -> FileReport {
         switch kind {
         case .vision: return try run(VisionImporter.self, path: path, options: options, reject: reject)
+        case .spine: return try run(SpineImporter.self, path: path, options: options, reject: reject)
+        case .fitness: return try run(FitnessImporter.self, path: path, options: options, reject: reject)
         }
     }
 
@@ -94,7 +106,7 @@ public struct FileImporter: Sendable {
         report.sha256 = inspection.sha256
         let header = BatchHeader(kind: R.kind, fileName: (path as NSString).lastPathComponent, sha256: inspection.sha256,
                                  fileBytes: inspection.bytes, encoding: inspection.encoding.rawValue,
-                                 profile: options.profile ?? "auto", ruleVersion: config.vision.versionTag)
+                                 profile: options.profile ?? "auto", ruleVersion: R.ruleVersion(config))
         var strictFailure = false
         let outcome = try store.importFile(header, now: ISO8601DateFormatter().string(from: Date())) { session in
             // Two threads: this one writes to SQLite while a parser thread decodes, parses, validates and
@@ -110,25 +122,35 @@ public struct FileImporter: Sendable {
                 session.counts.rejected += 1
                 for p in problems { reject(Rejection(file: file, line: line, column: p.column, value: p.value, reason: p.reason)) }
             }
+            var unplaced: [(line: Int, student: String)] = []
             while let batch = pipe.pop() {
                 for item in batch {
-                    session.counts.rowsRead += 1
                     switch item {
+                    case let .note(line, notes):
+                        report.disagreements += 1
+                        for p in notes { reject(Rejection(kind: .disagreement, file: file, line: line, column: p.column, value: p.value, reason: p.reason)) }
+                        continue
                     case let .rejected(line, problems):
                         rejectRow(line: line, problems)
                     case let .record(record, line):
                         switch try R.write(record, line: line, into: session) {
-                        case .inserted: session.counts.inserted += 1
-                        case .updated: session.counts.updated += 1
-                        case .unchanged: session.counts.unchanged += 1
-                        case let .duplicateInFile(first, identical):
+                        case .outcome(.inserted): session.counts.inserted += 1
+                        case .outcome(.updated): session.counts.updated += 1
+                        case .outcome(.unchanged): session.counts.unchanged += 1
+                        case let .outcome(.duplicateInFile(first, identical)):
                             rejectRow(line: line, [duplicateProblem(first: first, identical: identical)])
+                        case let .unplaced(student):
+                            unplaced.append((line, student))
                         }
                     }
+                    session.counts.rowsRead += 1
                 }
             }
             let summary = try pipe.result()
             trace.mark("parse, validate, write rows")
+            if !unplaced.isEmpty {
+                throw IngestError.unattributed(file: file, students: unplaced.map { "\($0.student) (line \($0.line))" })
+            }
             if session.counts.rowsRead == 0 { throw IngestError.headerOnly(file: file) }
             for late in try session.finishLoad() {
                 session.counts.inserted -= 1

@@ -12,6 +12,8 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
     case malformedCSV(file: String, line: Int, detail: String)
     case strictRejected(file: String, rejected: Int)
     case badConfig(file: String, reason: String)
+    case unattributed(file: String, students: [String])
+    case missingOption(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -30,10 +32,14 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
             return "\(file): line 1: columns \(headers.map { "\"\($0)\"" }.joined(separator: " and ")) both mean \(field); keep one of them. Nothing was imported."
         case let .noProfile(file, kind): return "\(file): no column profile for '\(kind)' was found in the configuration."
         case let .malformedCSV(file, line, detail):
-            return "\(file): line \(line): the CSV structure is broken (\(detail)), so the rows after it cannot be read reliably. Nothing was imported. Check the quotes on that line."
+            return "\(file): line \(line): the CSV structure is broken (\(detail)), so the rows after it cannot be read reliably. Nothing was imported. Check the quotes on that line: a value with a quote in it (such as 3'55\") must itself be in quotes, as Excel writes it (\"3'55\"\"\")."
         case let .strictRejected(file, rejected):
             return "\(file): --strict: \(rejected) row(s) failed validation, so the whole file was rejected and nothing was imported (see the rejects file)."
         case let .badConfig(file, reason): return "\(file): configuration error: \(reason)"
+        case let .unattributed(file, students):
+            let shown = students.prefix(20).joined(separator: ", ")
+            return "\(file): the file has no school column and \(students.count) student(s) have no known school: \(shown)\(students.count > 20 ? ", …" : ""). Nothing was imported. Pass --school CODE for a file from one school, or import these students' vision or spine screenings first."
+        case let .missingOption(file, reason): return "\(file): \(reason). Nothing was imported."
         }
     }
 

@@ -124,8 +124,9 @@ final class ParseJob<R: RecordImporter>: @unchecked Sendable {
                 summary.ignored = map.ignored
                 summary.profile = map.profile.name
                 columnCount = record.count
+                try R.check(map, options: options, file: file)
                 let created = R(map: map, config: config, options: options)
-                summary.ruleVersion = created.ruleVersion
+                summary.ruleVersion = R.ruleVersion(config)
                 importer = created
                 return
             }
@@ -136,7 +137,10 @@ final class ParseJob<R: RecordImporter>: @unchecked Sendable {
                     column: "(whole row)", value: "\(record.count) fields",
                     reason: "has \(record.count) fields but the header has \(columnCount); a comma or quote is probably missing or extra, so the values cannot be matched to columns")]))
             } else {
-                batch.append(importer!.parse(record))   // mutates in place, no copy
+                let parsed = importer!.parse(record)   // mutates in place, no copy
+                let notes = importer!.takeNotes()
+                if !notes.isEmpty { batch.append(.note(line: record.line, notes)) }
+                batch.append(parsed)
             }
             if batch.count == Self.batchSize {
                 guard pipe.push(batch) else { throw Stop() }

@@ -4,11 +4,13 @@ internal import CSQLite
 
 /// What kind of screening a batch holds.
 public enum ScreeningKind: String, Sendable, CaseIterable {
-    case vision
+    case vision, spine, fitness
 
     var table: ScreeningTable {
         switch self {
         case .vision: return .vision
+        case .spine: return .spine
+        case .fitness: return .fitness
         }
     }
 }
@@ -126,8 +128,10 @@ public final class ImportSession {
     /// (so a later line with the same key is caught as a repeat).
     private var touch: OpaquePointer?
     private var touched: OpaquePointer?
+    /// Finds a student's school from their other records (for exports without a school column).
+    var schoolLookup: OpaquePointer?
     /// The row being written. In a bulk load it points into `pending`, so rows are not copied.
-    private var values: UnsafeMutablePointer<StoreValue>
+    private(set) var values: UnsafeMutablePointer<StoreValue>
     private let valueCount: Int
     /// A bulk load inserts `bulkRows` rows per statement (one VALUES list each): SQLite's per-statement
     /// work is then paid once per block instead of once per row.
@@ -175,19 +179,19 @@ public final class ImportSession {
     }
 
     deinit {
-        for statement in [insert, insertMany, lookup, update, revise, touch, touched] { sqlite3_finalize(statement) }
+        for statement in [insert, insertMany, lookup, update, revise, touch, touched, schoolLookup] { sqlite3_finalize(statement) }
         pending.deinitialize(count: valueCount * ImportSession.bulkRows)
         pending.deallocate()
     }
 
-    private func prepare(_ sql: String) throws -> OpaquePointer? {
+    func prepare(_ sql: String) throws -> OpaquePointer? {
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v3(db.sqliteConnection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard rc == SQLITE_OK else { throw failure(rc) }
         return statement
     }
 
-    private func failure(_ rc: Int32) -> StoreError {
+    func failure(_ rc: Int32) -> StoreError {
         let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
         switch rc & 0xff {
         case SQLITE_FULL: return .diskFull(path: path)
@@ -232,7 +236,7 @@ public final class ImportSession {
     }
 
     /// Inserts, updates (keeping a revision) or leaves alone the row whose key is in `values`.
-    private func writeValues(line: Int) throws(StoreError) -> WriteOutcome {
+    func writeValues(line: Int) throws(StoreError) -> WriteOutcome {
         if !bulk {
             sqlite3_reset(lookup)
             for i in 0..<keyCount { values[i].bind(to: lookup, at: Int32(i + 1)) }

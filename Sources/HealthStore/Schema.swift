@@ -63,6 +63,40 @@ enum Schema {
                     LEFT JOIN code_myopia_grade g ON g.code = s.myopia_grade;
                 """)
         }
+        migrator.registerMigration("v2-spine-fitness") { db in
+            for table in [ScreeningTable.spine, ScreeningTable.fitness] {
+                try db.execute(sql: table.createSQL)
+                for index in table.indexes { try db.execute(sql: index.createSQL) }
+            }
+            try db.execute(sql: """
+                CREATE TABLE code_bmi_category (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                INSERT INTO code_bmi_category VALUES (0, '正常 normal'), (1, '低体重 underweight'), (2, '超重 overweight'), (3, '肥胖 obese');
+                CREATE TABLE code_fitness_band (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                INSERT INTO code_fitness_band VALUES (0, '优秀 excellent'), (1, '良好 good'), (2, '及格 pass'), (3, '不及格 fail');
+                CREATE TABLE code_fitness_status (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                INSERT INTO code_fitness_status VALUES (0, 'scored'), (1, 'incomplete: a required item is missing'), (2, '免体 exempt');
+                CREATE TABLE code_provenance (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                INSERT INTO code_provenance VALUES (0, 'VERIFIED'), (1, 'PARTIAL'), (2, 'SINGLE SOURCE'), (3, 'CONFLICT');
+                CREATE TABLE code_spine_side (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                INSERT INTO code_spine_side VALUES (1, '无侧弯 none'), (2, '左低右高 right high'), (3, '右低左高 left high');
+                CREATE TABLE code_sagittal (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                INSERT INTO code_sagittal VALUES (0, '正常 / 消失 normal'), (1, '前凸 lordosis'), (2, '后凸 kyphosis'), (3, '平背 flat back');
+                CREATE TABLE code_spine_suggestion (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                INSERT INTO code_spine_suggestion VALUES (0, '保持健康方式'), (1, '随访'), (2, '进一步检查确认 (full-spine radiograph)');
+                -- grade_roman 1–3 = Ⅰ/Ⅱ/Ⅲ; grade_confirmed = 0 means the ATR mapping is UNCONFIRMED (GB/T 16133-2014 not seen).
+                CREATE VIEW spine_screening_readable AS
+                    SELECT s.*, CASE s.grade_roman WHEN 1 THEN 'Ⅰ' WHEN 2 THEN 'Ⅱ' WHEN 3 THEN 'Ⅲ' END
+                               || CASE WHEN s.grade_roman IS NOT NULL AND s.grade_confirmed = 0 THEN ' (mapping unconfirmed)' ELSE '' END AS grade_label,
+                           b.rule_version
+                    FROM spine_screening s JOIN import_batch b ON b.id = s.batch_id;
+                CREATE VIEW fitness_test_readable AS
+                    SELECT f.*, f.standard_x100 / 100.0 AS standard_score, f.total_x100 / 100.0 AS total_score,
+                           band.name AS band_name, p.name AS provenance_name, b.rule_version
+                    FROM fitness_test f JOIN import_batch b ON b.id = f.batch_id
+                    LEFT JOIN code_fitness_band band ON band.code = f.band
+                    LEFT JOIN code_provenance p ON p.code = f.provenance;
+                """)
+        }
         return migrator
     }
 }
@@ -142,4 +176,52 @@ struct ScreeningTable {
             // Reports scan the table (a million rows in well under a second); only the import key is indexed.
             IndexSpec(name: "vision_screening_key", table: "vision_screening", columns: ["student_id", "screening_date"], unique: true),
         ])
+
+    static func columns(_ role: Column.Role, _ specs: [(String, String)], notNull: Set<String> = []) -> [Column] {
+        specs.map { Column(name: $0.0, type: $0.1, role: role, notNull: notNull.contains($0.0)) }
+    }
+
+    /// Spine screenings (GB/T 16133-2014 form, DOMAIN.md §2.2). Angles in tenths of a degree.
+    static let spine = ScreeningTable(
+        name: "spine_screening",
+        columns: columns(.key, [("student_id", "TEXT"), ("screening_date", "TEXT")], notNull: ["student_id", "screening_date"])
+            + columns(.payload, [
+                ("school_year", "INTEGER"), ("school_code", "TEXT"), ("grade", "INTEGER"), ("class_name", "TEXT"), ("sex", "INTEGER"),
+                ("birth_date", "TEXT"), ("general_inspection", "TEXT"),
+                ("side_thoracic", "INTEGER"), ("side_thoracolumbar", "INTEGER"), ("side_lumbar", "INTEGER"),
+                ("atr_thoracic_x10", "INTEGER"), ("atr_thoracolumbar_x10", "INTEGER"), ("atr_lumbar_x10", "INTEGER"),
+                ("atr5_thoracic", "INTEGER"), ("atr5_thoracolumbar", "INTEGER"), ("atr5_lumbar", "INTEGER"),
+                ("motion_test", "INTEGER"), ("sagittal_inspection", "INTEGER"), ("prone_test", "INTEGER"), ("history", "TEXT"),
+            ], notNull: ["school_year", "school_code", "grade", "sex"])
+            + columns(.derived, [
+                ("band_thoracic", "INTEGER"), ("band_thoracolumbar", "INTEGER"), ("band_lumbar", "INTEGER"), ("max_atr_x10", "INTEGER"),
+                ("lateral_finding", "INTEGER"), ("lateral_positive", "INTEGER"), ("grade_roman", "INTEGER"), ("grade_confirmed", "INTEGER"),
+                ("sagittal", "INTEGER"), ("sagittal_abnormal", "INTEGER"), ("abnormal", "INTEGER"), ("suggestion", "INTEGER"),
+                ("complete", "INTEGER"),
+            ], notNull: ["complete"]),
+        indexes: [IndexSpec(name: "spine_screening_key", table: "spine_screening", columns: ["student_id", "screening_date"], unique: true)])
+
+    /// Physical-fitness tests (2014 standard), one per student and school year. Times in seconds
+    /// (50 m in tenths), lengths in tenths of a cm, height in mm, weight in tenths of a kg, scores in
+    /// hundredths where they have decimals.
+    static let fitness = ScreeningTable(
+        name: "fitness_test",
+        columns: columns(.key, [("student_id", "TEXT"), ("school_year", "INTEGER")], notNull: ["student_id", "school_year"])
+            + columns(.payload, [
+                ("test_date", "TEXT"), ("school_code", "TEXT"), ("grade", "INTEGER"), ("scoring_grade", "INTEGER"),
+                ("class_code", "TEXT"), ("class_name", "TEXT"), ("sex", "INTEGER"), ("birth_date", "TEXT"), ("exempt", "INTEGER"),
+                ("height_mm", "INTEGER"), ("weight_x10", "INTEGER"), ("vital_capacity", "INTEGER"), ("run_50m_x10", "INTEGER"),
+                ("standing_long_jump_x10", "INTEGER"), ("sit_and_reach_x10", "INTEGER"), ("shuttle_50x8", "INTEGER"),
+                ("rope_skip", "INTEGER"), ("run_800m", "INTEGER"), ("run_1000m", "INTEGER"), ("sit_up", "INTEGER"), ("pull_up", "INTEGER"),
+                ("ext_standard_x100", "INTEGER"), ("ext_bonus_x100", "INTEGER"), ("ext_total_x100", "INTEGER"), ("ext_band", "INTEGER"),
+            ], notNull: ["school_code", "grade", "scoring_grade", "sex", "exempt"])
+            + columns(.derived, [
+                ("status", "INTEGER"), ("bmi_x10", "INTEGER"), ("bmi_category", "INTEGER"),
+                ("score_bmi", "INTEGER"), ("score_vital_capacity", "INTEGER"), ("score_run_50m", "INTEGER"), ("score_sit_and_reach", "INTEGER"),
+                ("score_rope_skip", "INTEGER"), ("score_sit_up", "INTEGER"), ("score_shuttle_50x8", "INTEGER"),
+                ("score_standing_long_jump", "INTEGER"), ("score_pull_up", "INTEGER"), ("score_run_800m", "INTEGER"), ("score_run_1000m", "INTEGER"),
+                ("standard_x100", "INTEGER"), ("bonus", "INTEGER"), ("total_x100", "INTEGER"), ("band", "INTEGER"),
+                ("provenance", "INTEGER"), ("weak_rows", "TEXT"), ("missing", "TEXT"),
+            ], notNull: ["status", "provenance"]),
+        indexes: [IndexSpec(name: "fitness_test_key", table: "fitness_test", columns: ["student_id", "school_year"], unique: true)])
 }

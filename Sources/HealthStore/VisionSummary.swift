@@ -42,3 +42,58 @@ extension Store {
         }
     }
 }
+
+/// Spine screenings per school year (counts only).
+public struct SpineYearSummary: Sendable, Equatable, Codable {
+    public var schoolYear: Int
+    public var screenings: Int
+    public var lateralFinding: Int
+    public var lateralPositive: Int
+    public var sagittalAbnormal: Int
+    /// Screenings whose suggestion is 进一步检查确认 (refer).
+    public var referred: Int
+}
+
+/// Fitness tests per school year (counts only).
+public struct FitnessYearSummary: Sendable, Equatable, Codable {
+    public var schoolYear: Int
+    public var students: Int
+    public var scored: Int
+    public var exempt: Int
+    public var incomplete: Int
+    public var excellent: Int
+    public var good: Int
+    public var fail: Int
+    /// Scored tests resting on a SINGLE SOURCE, PARTIAL or CONFLICT table row.
+    public var weakProvenance: Int
+}
+
+extension Store {
+    public func spineSummary() throws(StoreError) -> [SpineYearSummary] {
+        try run { db in
+            try Row.fetchAll(db, sql: """
+                SELECT school_year, COUNT(*) AS n, SUM(lateral_finding) AS lf, SUM(lateral_positive) AS lp,
+                       SUM(sagittal_abnormal) AS sa, SUM(suggestion = 2) AS referred
+                FROM spine_screening GROUP BY school_year ORDER BY school_year
+                """).map { r in
+                SpineYearSummary(schoolYear: r["school_year"], screenings: r["n"], lateralFinding: r["lf"], lateralPositive: r["lp"],
+                                 sagittalAbnormal: r["sa"], referred: r["referred"])
+            }
+        }
+    }
+
+    public func fitnessSummary() throws(StoreError) -> [FitnessYearSummary] {
+        try run { db in
+            try Row.fetchAll(db, sql: """
+                SELECT school_year, COUNT(*) AS n, SUM(status = 0) AS scored, SUM(status = 2) AS exempt, SUM(status = 1) AS incomplete,
+                       SUM(band = 0) AS excellent, SUM(band = 1) AS good, SUM(band = 3) AS fail,
+                       SUM(status = 0 AND provenance > 0) AS weak
+                FROM fitness_test GROUP BY school_year ORDER BY school_year
+                """).map { r in
+                FitnessYearSummary(schoolYear: r["school_year"], students: r["n"], scored: r["scored"], exempt: r["exempt"],
+                                   incomplete: r["incomplete"], excellent: r["excellent"], good: r["good"], fail: r["fail"],
+                                   weakProvenance: r["weak"])
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import HealthCore
+import HealthStore
+
+/// Vision screenings (WS/T 663-2020): validation, notation detection and classification.
+struct VisionImporter: RecordImporter {
+    struct Record: Sendable {
+        var screening: VisionScreening
+        var classification: VisionClassification
+        var schoolYear: Int
+    }
+    static let kind = ScreeningKind.vision
+    static let profileKind = "vision"
+    static func ruleVersion(_ config: SchoolHealthConfig) -> String { config.vision.versionTag }
+    static func fixedFields(_ options: ImportOptions) -> Set<String> { options.school == nil ? [] : ["school_code"] }
+
+    let map: HeaderMap
+    let rules: VisionRules
+    let options: ImportOptions
+    let scale: AcuityScale
+    private let student: StudentColumns
+    private let glasses, ucvaR, ucvaL, sphR, cylR, axisR, sphL, cylL, axisL, cvaR, cvaL: Int?
+    private var reader: RowReader
+    /// Per column: rows in 5-point and in decimal notation.
+    private var fivePointRows: [Int]
+    private var decimalRows: [Int]
+    private var incomplete = 0
+
+    init(map: HeaderMap, config: SchoolHealthConfig, options: ImportOptions) {
+        self.map = map
+        self.rules = config.vision
+        self.options = options
+        scale = AcuityScale(rules: config.vision)
+        reader = RowReader(headers: map.headers)
+        fivePointRows = Array(repeating: 0, count: map.headers.count)
+        decimalRows = Array(repeating: 0, count: map.headers.count)
+        student = StudentColumns(map)
+        let c = map.index
+        (glasses, ucvaR, ucvaL, sphR, cylR, axisR) = (c["glasses"], c["ucva_right"], c["ucva_left"], c["sphere_right"], c["cylinder_right"], c["axis_right"])
+        (sphL, cylL, axisL, cvaR, cvaL) = (c["sphere_left"], c["cylinder_left"], c["axis_left"], c["corrected_right"], c["corrected_left"])
+    }
+
+    var warnings: [String] {
+        var notes = map.headers.indices.compactMap { column -> String? in
+            guard fivePointRows[column] > 0, decimalRows[column] > 0 else { return nil }
+            return "column \(map.headers[column]) mixes 5-point (\(fivePointRows[column]) rows) and decimal (\(decimalRows[column]) rows) acuity; both were converted to the 5-point scale"
+        }
+        if incomplete > 0 {
+            notes.append("\(incomplete) screening(s) lack data a valid screening needs (WS/T 663: acuity and refraction of both eyes; corrected acuity for glasses wearers); they are stored but not counted in rates")
+        }
+        return notes
+    }
+
+    private mutating func acuity(_ record: CSVRecord, _ column: Int?, required: Bool = false) -> Acuity? {
+        let scale = self.scale
+        guard let column, let (a, notation) = reader.value(record, column, required: required, { raw throws(FieldProblem) in try FieldParsers.acuity(raw, scale: scale) }) else { return nil }
+        if notation == .fivePoint { fivePointRows[column] += 1 } else { decimalRows[column] += 1 }
+        return a
+    }
+
+    private mutating func eye(_ record: CSVRecord, ucva: Int?, sphere: Int?, cylinder: Int?, axis: Int?, corrected: Int?, ucvaRequired: Bool) -> EyeFindings {
+        let b = rules.bounds
+        return EyeFindings(
+            ucva: acuity(record, ucva, required: ucvaRequired),
+            sphere: reader.value(record, sphere) { raw throws(FieldProblem) in try FieldParsers.dioptres(raw, bounds: b.sphere, what: "sphere") },
+            cylinder: reader.value(record, cylinder) { raw throws(FieldProblem) in try FieldParsers.dioptres(raw, bounds: b.cylinder, what: "cylinder") },
+            axis: reader.value(record, axis) { raw throws(FieldProblem) in try FieldParsers.axis(raw, bounds: b.axis) },
+            corrected: acuity(record, corrected))
+    }
+
+    static func write(_ record: Record, line: Int, into session: ImportSession) throws -> RowWrite {
+        .outcome(try session.write(vision: record.screening, classification: record.classification, schoolYear: record.schoolYear, line: line))
+    }
+
+    mutating func parse(_ record: CSVRecord) -> ParsedRow<Record> {
+        reader.begin()
+        let who = student.read(record, into: &reader, options: options, ageBounds: rules.bounds.studentAgeYears.min...rules.bounds.studentAgeYears.max)
+        let glasses = reader.value(record, self.glasses, FieldParsers.glasses) ?? GlassesType.none
+        let ok = glasses == .orthokeratology
+        let right = eye(record, ucva: ucvaR, sphere: sphR, cylinder: cylR, axis: axisR, corrected: cvaR, ucvaRequired: !ok)
+        let left = eye(record, ucva: ucvaL, sphere: sphL, cylinder: cylL, axis: axisL, corrected: cvaL, ucvaRequired: !ok)
+        guard reader.problems.isEmpty, let id = who.id, let sex = who.sex, let school = who.school, let grade = who.grade, let date = who.date else {
+            return .rejected(line: record.line, reader.problems)
+        }
+        let screening = VisionScreening(studentID: id, sex: sex, birthDate: who.birth, schoolCode: school, grade: grade,
+                                        className: who.className, screeningDate: date, right: right, left: left, glasses: glasses)
+        let classification = rules.classify(screening)
+        if !classification.complete { incomplete += 1 }
+        return .record(Record(screening: screening, classification: classification,
+                              schoolYear: date.schoolYear(startMonth: rules.schoolYearStartMonth)), line: record.line)
+    }
+}

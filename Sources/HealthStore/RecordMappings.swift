@@ -1,0 +1,127 @@
+public import HealthCore
+internal import CSQLite
+
+/// Column values of the spine and fitness tables, in the order of `ScreeningTable.spine` / `.fitness`.
+extension ImportSession {
+    private func set(_ index: Int, _ value: StoreValue) { values[index] = value }
+    private static func int(_ i: Int?) -> StoreValue { i.map { .int(Int64($0)) } ?? .null }
+    private static func bool(_ b: Bool?) -> StoreValue { b.map { .int($0 ? 1 : 0) } ?? .null }
+    private static func text(_ t: String?) -> StoreValue { t.map { .text($0) } ?? .null }
+
+    /// Writes one spine screening found at `line` of the source file.
+    public func write(spine s: SpineScreening, classification c: SpineClassification, schoolYear: Int, line: Int) throws(StoreError) -> WriteOutcome {
+        let segments = SpineSegment.allCases.map { s.segments[$0] ?? SegmentFinding() }
+        let row: [StoreValue] = [
+            .text(s.studentID.rawValue), .text(s.screeningDate.description),
+            .int(Int64(schoolYear)), .text(s.schoolCode), .int(Int64(s.grade.rawValue)), Self.text(s.className),
+            .int(Int64(s.sex.rawValue)), Self.text(s.birthDate?.description),
+            Self.text(s.generalInspection.isEmpty ? nil : s.generalInspection.map(String.init).joined(separator: ",")),
+        ] + segments.map { Self.int($0.side?.rawValue) } + segments.map { Self.int($0.atrTenths) }
+            + segments.map { Self.bool($0.atrAtLeastFive) } + [
+            Self.bool(s.motionTestPositive), Self.int(s.sagittalInspection?.rawValue), Self.int(s.proneTest?.rawValue),
+            Self.text(s.history.isEmpty ? nil : s.history.map(String.init).joined(separator: ",")),
+        ] + SpineSegment.allCases.map { Self.int(c.atrBands[$0]) } + [
+            Self.int(c.maxAtrTenths), Self.bool(c.lateralFinding), Self.bool(c.lateralPositive), Self.int(c.grade),
+            Self.bool(c.gradeConfirmed), .int(Int64(c.sagittal.rawValue)), Self.bool(c.sagittalAbnormal), Self.bool(c.abnormal),
+            .int(Int64(c.suggestion.rawValue)), .int(c.complete ? 1 : 0),
+        ]
+        for (i, v) in row.enumerated() { set(i, v) }
+        return try writeValues(line: line)
+    }
+
+    /// Writes one fitness test. A nil `schoolCode` is filled from the student's other records;
+    /// if there are none the row is not written and `.unplaced` is returned.
+    public func write(fitness f: FitnessRecord, result r: FitnessResult, line: Int) throws(StoreError) -> FitnessWriteOutcome {
+        var school = f.schoolCode
+        if school == nil {
+            school = try schoolOf(f.studentID.rawValue)
+            guard school != nil else { return .unplaced }
+        }
+        func result(_ item: FitnessItem, scale: Int) -> StoreValue { Self.int(f.test.results[item].map { $0 / scale }) }
+        func score(_ item: FitnessItem) -> StoreValue { Self.int(r.items.first { $0.item == item }?.score) }
+        let row: [StoreValue] = [
+            .text(f.studentID.rawValue), .int(Int64(f.schoolYear)),
+            Self.text(f.testDate?.description), Self.text(school), .int(Int64(f.grade)), .int(Int64(f.test.grade)),
+            Self.text(f.classCode), Self.text(f.className), .int(Int64(f.test.sex.rawValue)), Self.text(f.birthDate?.description),
+            .int(f.test.exempt ? 1 : 0), Self.int(f.test.heightMillimetres), Self.int(f.test.weightTenthsKg),
+            result(.vitalCapacity, scale: 10), result(.run50m, scale: 1), result(.standingLongJump, scale: 1), result(.sitAndReach, scale: 1),
+            result(.shuttle50x8, scale: 10), result(.ropeSkip, scale: 10), result(.run800m, scale: 10), result(.run1000m, scale: 10),
+            result(.sitUp, scale: 10), result(.pullUp, scale: 10),
+            Self.int(f.external.standardHundredths), Self.int(f.external.bonusHundredths), Self.int(f.external.totalHundredths),
+            Self.int(f.external.band?.rawValue),
+            .int(Int64(r.status.rawValue)), Self.int(r.bmiTenths), Self.int(r.bmiCategory?.code),
+            score(.bmi), score(.vitalCapacity), score(.run50m), score(.sitAndReach), score(.ropeSkip), score(.sitUp),
+            score(.shuttle50x8), score(.standingLongJump), score(.pullUp), score(.run800m), score(.run1000m),
+            Self.int(r.standardHundredths), Self.int(r.bonus), Self.int(r.totalHundredths), Self.int(r.band?.rawValue),
+            .int(Int64(r.provenance.rawValue)), Self.text(r.weakRows.isEmpty ? nil : r.weakRows.joined(separator: "; ")),
+            Self.text(r.missing.isEmpty ? nil : r.missing.map(\.rawValue).joined(separator: ",")),
+        ]
+        for (i, v) in row.enumerated() { set(i, v) }
+        return .written(try writeValues(line: line), school: school!)
+    }
+
+    /// The school of the student's most recent record of any kind.
+    func schoolOf(_ student: String) throws(StoreError) -> String? {
+        if schoolLookup == nil {
+            do {
+                schoolLookup = try prepare("""
+                    SELECT school_code FROM (
+                        SELECT school_code, screening_date AS d FROM vision_screening WHERE student_id = ?1
+                        UNION ALL SELECT school_code, screening_date FROM spine_screening WHERE student_id = ?1
+                        UNION ALL SELECT school_code, printf('%04d-09-01', school_year) FROM fitness_test WHERE student_id = ?1 AND batch_id <> ?2
+                    ) ORDER BY d DESC LIMIT 1
+                    """)
+            } catch let error as StoreError { throw error } catch { throw .sqlite(path: path, code: -1, message: "\(error)") }
+        }
+        sqlite3_reset(schoolLookup)
+        StoreValue.text(student).bind(to: schoolLookup, at: 1)
+        sqlite3_bind_int64(schoolLookup, 2, batch)
+        defer { sqlite3_reset(schoolLookup) }
+        let rc = sqlite3_step(schoolLookup)
+        if rc == SQLITE_ROW, let text = sqlite3_column_text(schoolLookup, 0) { return String(cString: text) }
+        guard rc == SQLITE_DONE else { throw failure(rc) }
+        return nil
+    }
+}
+
+/// A fitness test as the national template carries it, ready to store.
+public struct FitnessRecord: Sendable, Equatable {
+    /// Scores or grades the file itself carries (computed elsewhere), kept and compared, never overwritten.
+    public struct External: Sendable, Equatable {
+        public var standardHundredths: Int?
+        public var bonusHundredths: Int?
+        public var totalHundredths: Int?
+        public var band: FitnessBand?
+        public init(standardHundredths: Int? = nil, bonusHundredths: Int? = nil, totalHundredths: Int? = nil, band: FitnessBand? = nil) {
+            self.standardHundredths = standardHundredths; self.bonusHundredths = bonusHundredths
+            self.totalHundredths = totalHundredths; self.band = band
+        }
+        public var isEmpty: Bool { standardHundredths == nil && bonusHundredths == nil && totalHundredths == nil && band == nil }
+    }
+    public var studentID: StudentID
+    public var schoolYear: Int
+    public var testDate: CivilDate?
+    /// nil: take it from the student's known enrolment.
+    public var schoolCode: String?
+    /// The grade code as written in the file (the test's grade is the one used for scoring).
+    public var grade: Int
+    public var classCode: String?
+    public var className: String?
+    public var birthDate: CivilDate?
+    public var test: FitnessTest
+    public var external: External
+
+    public init(studentID: StudentID, schoolYear: Int, testDate: CivilDate?, schoolCode: String?, grade: Int, classCode: String?,
+                className: String?, birthDate: CivilDate?, test: FitnessTest, external: External) {
+        self.studentID = studentID; self.schoolYear = schoolYear; self.testDate = testDate; self.schoolCode = schoolCode
+        self.grade = grade; self.classCode = classCode; self.className = className; self.birthDate = birthDate
+        self.test = test; self.external = external
+    }
+}
+
+/// What writing a fitness test did.
+public enum FitnessWriteOutcome: Equatable, Sendable {
+    case written(WriteOutcome, school: String)
+    /// No school given and none known for the student.
+    case unplaced
+}
