@@ -93,11 +93,13 @@ struct CLITests {
         let a = TestSupport.temporaryDirectory("gen"), b = TestSupport.temporaryDirectory("gen")
         try schoolhealth(["generate", "--out", a, "--seed", "7", "--students", "300"])
         try schoolhealth(["generate", "--out", b, "--seed", "7", "--students", "300"])
-        let files = try FileManager.default.contentsOfDirectory(atPath: a).sorted()
-        #expect(files == ["vision-2022.csv", "vision-2023.csv", "vision-2024.csv"])
-        for f in files {
+        let all = try FileManager.default.contentsOfDirectory(atPath: a).sorted()
+        #expect(all == ["fitness-2022.csv", "fitness-2023.csv", "fitness-2024.csv", "spine-2022.csv", "spine-2023.csv", "spine-2024.csv",
+                        "vision-2022.csv", "vision-2023.csv", "vision-2024.csv"])
+        for f in all {
             #expect(FileManager.default.contents(atPath: a + "/" + f) == FileManager.default.contents(atPath: b + "/" + f))
         }
+        let files = all.filter { $0.hasPrefix("vision") }
         let gb = try #require(FileManager.default.contents(atPath: a + "/vision-2023.csv"))
         #expect(String(data: gb, encoding: .utf8) == nil)   // not UTF-8: GB18030
         let r = try schoolhealth(["import", "vision", "--db", a + "/db.sqlite", "--json", "--rejects", a + "/r.csv"] + files.map { a + "/" + $0 })
@@ -108,6 +110,17 @@ struct CLITests {
         // Grades 1–12 and more than one school.
         let store = try Store.open(path: a + "/db.sqlite")
         #expect(try store.debugRows("SELECT COUNT(DISTINCT grade), COUNT(DISTINCT school_code), COUNT(DISTINCT school_year) FROM vision_screening")[0] == ["12", "8", "3"])
+        // Spine and fitness (national template, no school column: placed through the vision records).
+        let spine = try schoolhealth(["import", "spine", "--db", a + "/db.sqlite", "--json"] + all.filter { $0.hasPrefix("spine") }.map { a + "/" + $0 })
+        #expect(spine.status == 0, "\(spine.stderr)")
+        for year in 2022...2024 {
+            let fit = try schoolhealth(["import", "fitness", "--db", a + "/db.sqlite", "--json", "--school-year", String(year), a + "/fitness-\(year).csv"])
+            #expect(fit.status == 0, "\(fit.stderr)")
+            let report = try JSONSerialization.jsonObject(with: Data(fit.stdout.utf8)) as! [String: Any]
+            #expect(report["rejected"] as? Int == 0)
+            #expect(report["encoding"] as? String == (year == 2023 ? "GB18030" : "UTF-8 with BOM"))
+        }
+        #expect(try store.debugRows("SELECT COUNT(*) > 0 FROM fitness_test WHERE status = 2")[0][0] == "1")   // exempt students
     }
 
     @Test("demo imports a synthetic county into the database and summarises it; a second run changes nothing")
@@ -126,7 +139,7 @@ struct CLITests {
         let dir = TestSupport.temporaryDirectory("kill")
         let db = dir + "/db.sqlite"
         try schoolhealth(["import", "vision", "--db", db, TestSupport.fixture("vision/utf8.csv")])
-        try schoolhealth(["generate", "--out", dir, "--students", "150000", "--years", "1"])
+        try schoolhealth(["generate", "--out", dir, "--students", "150000", "--years", "1", "--only", "vision"])
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["import", "vision", "--db", db, dir + "/vision-2022.csv"]
