@@ -276,16 +276,12 @@ extension FitnessStandard {
         }
         var bonusPoints = 0
         for item in FitnessItem.allCases {
-            guard let steps = bonus[TableKey(item, test.grade, test.sex)], let value = test.results[item],
-                  let full = levels[TableKey(item, test.grade, test.sex)]?.first, let direction = directions[item] else { continue }
-            let margin = direction == .higherBetter ? value - full.threshold : full.threshold - value
-            if let step = steps.last(where: { margin >= $0.margin }) {
-                bonusPoints += step.points
-                if step.provenance != .verified {
-                    result.weakRows.append("bonus \(item.rawValue) grade \(test.grade) +\(step.points) (\(step.provenance.label))")
-                }
-                result.provenance = max(result.provenance, step.provenance)
+            guard let value = test.results[item], let step = bonus(item, value: value, grade: test.grade, sex: test.sex) else { continue }
+            bonusPoints += step.points
+            if step.provenance != .verified {
+                result.weakRows.append("bonus \(item.rawValue) grade \(test.grade) +\(step.points) (\(step.provenance.label))")
             }
+            result.provenance = max(result.provenance, step.provenance)
         }
         bonusPoints = min(bonusPoints, maxBonus)
         let total = min(standard + bonusPoints * 100, maxTotal * 100)
@@ -300,9 +296,21 @@ extension FitnessStandard {
         return result
     }
 
+    /// The bonus step (附加分) a result earns beyond the item's 100-point threshold, if any.
+    public func bonus(_ item: FitnessItem, value: Int, grade: Int, sex: Sex) -> BonusStep? {
+        guard let steps = bonus[TableKey(item, grade, sex)], let full = levels[TableKey(item, grade, sex)]?.first,
+              let direction = directions[item] else { return nil }
+        let margin = direction == .higherBetter ? value - full.threshold : full.threshold - value
+        return steps.last { margin >= $0.margin }
+    }
+
+    /// The BMI band a BMI (in tenths) falls in.
+    public func bmiBand(_ bmi: Int, grade: Int, sex: Sex) -> BMIBand? {
+        self.bmi[TableKey(.bmi, grade, sex)]?.first { (($0.min.map { bmi >= $0 }) ?? true) && (($0.max.map { bmi <= $0 }) ?? true) }
+    }
+
     private func bmiScore(_ bmi: Int, grade: Int, sex: Sex, into result: inout FitnessResult) -> ItemScore? {
-        guard let bands = self.bmi[TableKey(.bmi, grade, sex)],
-              let band = bands.first(where: { (($0.min.map { bmi >= $0 }) ?? true) && (($0.max.map { bmi <= $0 }) ?? true) }) else { return nil }
+        guard let band = bmiBand(bmi, grade: grade, sex: sex) else { return nil }
         result.bmiCategory = band.category
         let weak = band.provenance == .verified ? [] : ["bmi grade \(grade) \(sex == .male ? "M" : "F") \(band.category.rawValue) (\(band.provenance.label))"]
         return ItemScore(item: .bmi, score: band.score, provenance: band.provenance, weakRows: weak)
