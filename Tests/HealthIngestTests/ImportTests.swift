@@ -16,16 +16,18 @@ struct Harness {
         importer = FileImporter(store: store, config: try SchoolHealthConfig.load(directory: TestSupport.configDirectory))
     }
 
-    mutating func run(_ fixture: String, dryRun: Bool = false, strict: Bool = false, school: String? = nil, profile: String? = nil,
-                      path: String? = nil) throws -> FileReport {
+    mutating func run(_ fixture: String, kind: ScreeningKind = .vision, dryRun: Bool = false, strict: Bool = false, school: String? = nil,
+                      profile: String? = nil, schoolYear: Int? = nil, fiveFour: Bool = false, path: String? = nil) throws -> FileReport {
         var options = ImportOptions()
         options.dryRun = dryRun
         options.strict = strict
         options.school = school
         options.profile = profile
+        options.schoolYear = schoolYear
+        options.fiveFour = fiveFour
         options.today = CivilDate(year: 2026, month: 1, day: 1)!
         var collected: [Rejection] = []
-        let report = try importer.importFile(path: path ?? TestSupport.fixture("vision/" + fixture), kind: .vision, options: options) {
+        let report = try importer.importFile(path: path ?? TestSupport.fixture((kind == .vision ? "vision/" : "") + fixture), kind: kind, options: options) {
             collected.append($0)
         }
         rejects = collected
