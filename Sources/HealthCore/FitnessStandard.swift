@@ -12,6 +12,23 @@ public enum FitnessItem: String, Sendable, CaseIterable, Codable {
     case run800m = "run_800m"
     case run1000m = "run_1000m"
 
+    /// Position in `allCases`: the index of the item in fixed-size tables.
+    public var ordinal: Int {
+        switch self {
+        case .bmi: return 0
+        case .vitalCapacity: return 1
+        case .run50m: return 2
+        case .sitAndReach: return 3
+        case .ropeSkip: return 4
+        case .sitUp: return 5
+        case .shuttle50x8: return 6
+        case .standingLongJump: return 7
+        case .pullUp: return 8
+        case .run800m: return 9
+        case .run1000m: return 10
+        }
+    }
+
     /// The name on the national template.
     public var label: String {
         switch self {
@@ -126,18 +143,37 @@ public struct TableKey: Hashable, Sendable {
 /// The scoring rules of the 2014 standard, as loaded from `Config/fitness-standard-2014/`.
 public struct FitnessStandard: Sendable {
     /// Levels per table, best score first.
-    public var levels: [TableKey: [ScoreLevel]]
+    public let levels: [TableKey: [ScoreLevel]]
     public var directions: [FitnessItem: ScoreDirection]
     /// BMI bands per (grade, sex); the key's item is `.bmi`.
-    public var bmi: [TableKey: [BMIBand]]
+    public let bmi: [TableKey: [BMIBand]]
     /// Weight (percent) of each item per (grade, sex); the key's item is `.bmi`.
-    public var weights: [TableKey: [(item: FitnessItem, percent: Int)]]
+    public let weights: [TableKey: [(item: FitnessItem, percent: Int)]]
     /// Bonus ladders per (item, grade, sex), smallest step first.
-    public var bonus: [TableKey: [BonusStep]]
+    public let bonus: [TableKey: [BonusStep]]
     public var bands: [GradeBand]
     public var maxBonus: Int
     public var maxTotal: Int
     public var version: String
+
+    /// The same tables in fixed-size arrays indexed by `slot(item, grade, sex)`: the per-row lookups
+    /// of an import must not hash.
+    private var levelSlots: [[ScoreLevel]?] = []
+    private var bonusSlots: [[BonusStep]?] = []
+    private var bmiSlots: [[BMIBand]?] = []
+    private var weightSlots: [[(item: FitnessItem, percent: Int)]?] = []
+
+    private static func slot(_ item: FitnessItem, _ grade: Int, _ sex: Sex) -> Int? {
+        guard (0..<100).contains(grade) else { return nil }
+        return (item.ordinal * 100 + grade) * 2 + (sex == .male ? 0 : 1)
+    }
+    private static let slotCount = FitnessItem.allCases.count * 200
+
+    private static func slots<T>(_ table: [TableKey: T]) -> [T?] {
+        var array = [T?](repeating: nil, count: slotCount)
+        for (key, value) in table { if let i = slot(key.item, key.grade, key.sex) { array[i] = value } }
+        return array
+    }
 
     public init(levels: [TableKey: [ScoreLevel]], directions: [FitnessItem: ScoreDirection], bmi: [TableKey: [BMIBand]],
                 weights: [TableKey: [(item: FitnessItem, percent: Int)]], bonus: [TableKey: [BonusStep]], bands: [GradeBand],
@@ -147,11 +183,24 @@ public struct FitnessStandard: Sendable {
         self.bonus = bonus.mapValues { $0.sorted { $0.margin < $1.margin } }
         self.bands = bands.sorted { $0.minHundredths > $1.minHundredths }
         self.maxBonus = maxBonus; self.maxTotal = maxTotal; self.version = version
+        levelSlots = Self.slots(self.levels)
+        bonusSlots = Self.slots(self.bonus)
+        bmiSlots = Self.slots(self.bmi)
+        weightSlots = Self.slots(self.weights)
     }
 
     /// The items a student of this grade and sex is tested on (those with a weight).
     public func requiredItems(grade: Int, sex: Sex) -> [FitnessItem]? {
-        weights[TableKey(.bmi, grade, sex)]?.map(\.item)
+        weightsFor(grade: grade, sex: sex)?.map(\.item)
+    }
+
+    /// The item weights of a grade and sex.
+    public func weightsFor(grade: Int, sex: Sex) -> [(item: FitnessItem, percent: Int)]? {
+        Self.slot(.bmi, grade, sex).flatMap { weightSlots[$0] }
+    }
+
+    func table(_ item: FitnessItem, _ grade: Int, _ sex: Sex) -> [ScoreLevel]? {
+        Self.slot(item, grade, sex).flatMap { levelSlots[$0] }
     }
 }
 
@@ -159,9 +208,28 @@ public struct FitnessStandard: Sendable {
 public struct ItemScore: Sendable, Equatable {
     public var item: FitnessItem
     public var score: Int
+    /// The weakest of the rows behind the score (the level reached and the next better one).
     public var provenance: Provenance
-    /// Rows behind the score that are not VERIFIED, e.g. "run_50m 初一 M 95 (SINGLE SOURCE)".
-    public var weakRows: [String]
+}
+
+/// Results per item, in tenths of the item's unit, held in a fixed-size array.
+///
+///     var values: ItemValues = [.run50m: 88, .vitalCapacity: 28000]   // 8.8 s, 2800 ml
+public struct ItemValues: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    private var storage: [Int?] = Array(repeating: nil, count: FitnessItem.allCases.count)
+
+    public init() {}
+    public init(dictionaryLiteral elements: (FitnessItem, Int)...) {
+        for (item, value) in elements { storage[item.ordinal] = value }
+    }
+
+    public subscript(item: FitnessItem) -> Int? {
+        get { storage[item.ordinal] }
+        set { storage[item.ordinal] = newValue }
+    }
+
+    /// The items that have a value.
+    public var items: [FitnessItem] { FitnessItem.allCases.filter { storage[$0.ordinal] != nil } }
 }
 
 /// A student's measured results. Values in tenths of the item's unit; height in mm, weight in tenths of kg.
@@ -171,8 +239,8 @@ public struct FitnessTest: Sendable, Equatable {
     public var exempt: Bool
     public var heightMillimetres: Int?
     public var weightTenthsKg: Int?
-    public var results: [FitnessItem: Int]
-    public init(grade: Int, sex: Sex, exempt: Bool = false, heightMillimetres: Int? = nil, weightTenthsKg: Int? = nil, results: [FitnessItem: Int] = [:]) {
+    public var results: ItemValues
+    public init(grade: Int, sex: Sex, exempt: Bool = false, heightMillimetres: Int? = nil, weightTenthsKg: Int? = nil, results: ItemValues = [:]) {
         self.grade = grade; self.sex = sex; self.exempt = exempt
         self.heightMillimetres = heightMillimetres; self.weightTenthsKg = weightTenthsKg; self.results = results
     }
@@ -210,8 +278,23 @@ public struct FitnessResult: Sendable, Equatable {
     public var band: FitnessBand?
     /// The weakest row behind any part of the result.
     public var provenance: Provenance
-    public var weakRows: [String]
+    /// Per item, the weakest row behind its score: 2 bits at `item.ordinal * 2`.
+    public var itemProvenance: Int
+    /// The weakest bonus-ladder row used.
+    public var bonusProvenance: Provenance
+    public var grade: Int
+    public var sex: Sex
     public var ruleVersion: String
+
+    /// The parts of the result that rest on rows not VERIFIED, e.g. "run_50m grade 21 M 95 (SINGLE SOURCE)".
+    public var weakRows: [String] {
+        var rows = items.filter { $0.provenance != .verified }.map { i in
+            i.item == .bmi ? "bmi grade \(grade) \(sex == .male ? "M" : "F") \(bmiCategory?.rawValue ?? "") (\(i.provenance.label))"
+                : "\(i.item.rawValue) grade \(grade) \(sex == .male ? "M" : "F") \(i.score) (\(i.provenance.label))"
+        }
+        if bonusProvenance != .verified { rows.append("bonus grade \(grade) (\(bonusProvenance.label))") }
+        return rows
+    }
 }
 
 extension FitnessStandard {
@@ -220,22 +303,21 @@ extension FitnessStandard {
     /// lowest level scores 0. The rows it rests on: the level reached and the next better one (whose
     /// threshold was missed).
     public func score(_ item: FitnessItem, value: Int, grade: Int, sex: Sex) -> ItemScore? {
-        guard let table = levels[TableKey(item, grade, sex)], let direction = directions[item] else { return nil }
-        func reaches(_ level: ScoreLevel) -> Bool {
-            direction == .higherBetter ? value >= level.threshold : value <= level.threshold
+        guard let table = table(item, grade, sex), let direction = directions[item] else { return nil }
+        var index = -1
+        for (i, level) in table.enumerated() where direction == .higherBetter ? value >= level.threshold : value <= level.threshold {
+            index = i
+            break
         }
-        let index = table.firstIndex(where: reaches)
-        var behind: [ScoreLevel] = []
-        if let index {
-            behind.append(table[index])
-            if index > 0 { behind.append(table[index - 1]) }
-        } else if let last = table.last {
-            behind.append(last)
+        // The rows the score rests on: the level reached and the next better one (whose threshold was missed);
+        // below every level, the lowest level.
+        let provenance: Provenance
+        if index < 0 {
+            provenance = table.last?.provenance ?? .verified
+        } else {
+            provenance = index > 0 ? max(table[index].provenance, table[index - 1].provenance) : table[index].provenance
         }
-        let weak = behind.filter { $0.provenance != .verified }
-            .map { "\(item.rawValue) grade \(grade) \(sex == .male ? "M" : "F") \($0.score) (\($0.provenance.label))" }
-        return ItemScore(item: item, score: index.map { table[$0].score } ?? 0,
-                         provenance: behind.map(\.provenance).max() ?? .verified, weakRows: weak)
+        return ItemScore(item: item, score: index < 0 ? 0 : table[index].score, provenance: provenance)
     }
 
     /// Scores a whole test: BMI category, item scores, weighted standard score, bonus, total and band.
@@ -244,16 +326,18 @@ extension FitnessStandard {
     public func score(_ test: FitnessTest) -> FitnessResult {
         var result = FitnessResult(status: .scored, bmiTenths: test.bmiTenths, bmiCategory: nil, items: [], missing: [],
                                    standardHundredths: nil, bonus: nil, totalHundredths: nil, band: nil,
-                                   provenance: .verified, weakRows: [], ruleVersion: version)
+                                   provenance: .verified, itemProvenance: 0, bonusProvenance: .verified,
+                                   grade: test.grade, sex: test.sex, ruleVersion: version)
         if test.exempt {
             result.status = .exempt
             return result
         }
-        guard let weights = weights[TableKey(.bmi, test.grade, test.sex)] else {
+        guard let weights = weightsFor(grade: test.grade, sex: test.sex) else {
             result.status = .incomplete
             return result
         }
         var standard = 0
+        result.items.reserveCapacity(weights.count)
         for (item, percent) in weights {
             let itemScore: ItemScore?
             if item == .bmi {
@@ -278,9 +362,7 @@ extension FitnessStandard {
         for item in FitnessItem.allCases {
             guard let value = test.results[item], let step = bonus(item, value: value, grade: test.grade, sex: test.sex) else { continue }
             bonusPoints += step.points
-            if step.provenance != .verified {
-                result.weakRows.append("bonus \(item.rawValue) grade \(test.grade) +\(step.points) (\(step.provenance.label))")
-            }
+            result.bonusProvenance = max(result.bonusProvenance, step.provenance)
             result.provenance = max(result.provenance, step.provenance)
         }
         bonusPoints = min(bonusPoints, maxBonus)
@@ -291,14 +373,14 @@ extension FitnessStandard {
         result.band = bands.first { total >= $0.minHundredths }?.band
         for item in result.items {
             result.provenance = max(result.provenance, item.provenance)
-            result.weakRows += item.weakRows
+            result.itemProvenance |= item.provenance.rawValue << (item.item.ordinal * 2)
         }
         return result
     }
 
     /// The bonus step (附加分) a result earns beyond the item's 100-point threshold, if any.
     public func bonus(_ item: FitnessItem, value: Int, grade: Int, sex: Sex) -> BonusStep? {
-        guard let steps = bonus[TableKey(item, grade, sex)], let full = levels[TableKey(item, grade, sex)]?.first,
+        guard let s = Self.slot(item, grade, sex), let steps = bonusSlots[s], let full = levelSlots[s]?.first,
               let direction = directions[item] else { return nil }
         let margin = direction == .higherBetter ? value - full.threshold : full.threshold - value
         return steps.last { margin >= $0.margin }
@@ -306,13 +388,12 @@ extension FitnessStandard {
 
     /// The BMI band a BMI (in tenths) falls in.
     public func bmiBand(_ bmi: Int, grade: Int, sex: Sex) -> BMIBand? {
-        self.bmi[TableKey(.bmi, grade, sex)]?.first { (($0.min.map { bmi >= $0 }) ?? true) && (($0.max.map { bmi <= $0 }) ?? true) }
+        Self.slot(.bmi, grade, sex).flatMap { bmiSlots[$0] }?.first { (($0.min.map { bmi >= $0 }) ?? true) && (($0.max.map { bmi <= $0 }) ?? true) }
     }
 
     private func bmiScore(_ bmi: Int, grade: Int, sex: Sex, into result: inout FitnessResult) -> ItemScore? {
         guard let band = bmiBand(bmi, grade: grade, sex: sex) else { return nil }
         result.bmiCategory = band.category
-        let weak = band.provenance == .verified ? [] : ["bmi grade \(grade) \(sex == .male ? "M" : "F") \(band.category.rawValue) (\(band.provenance.label))"]
-        return ItemScore(item: .bmi, score: band.score, provenance: band.provenance, weakRows: weak)
+        return ItemScore(item: .bmi, score: band.score, provenance: band.provenance)
     }
 }

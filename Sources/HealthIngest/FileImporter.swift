@@ -148,6 +148,8 @@ public struct FileImporter: Sendable {
             }
             let summary = try pipe.result()
             trace.mark("parse, validate, write rows")
+            trace.note(String(format: "parser waited %.3f s for the writer; writer waited %.3f s for the parser",
+                              Double(pipe.producerWaitNanos) / 1e9, Double(pipe.consumerWaitNanos) / 1e9))
             if !unplaced.isEmpty {
                 throw IngestError.unattributed(file: file, students: unplaced.map { "\($0.student) (line \($0.line))" })
             }
@@ -214,5 +216,10 @@ final class Trace {
         let now = DispatchTime.now().uptimeNanoseconds
         FileHandle.standardError.write(Data(String(format: "  %6.3f s  %@\n", Double(now - last) / 1e9, phase).utf8))
         last = now
+    }
+
+    func note(_ text: @autoclosure () -> String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("            \(text())\n".utf8))
     }
 }

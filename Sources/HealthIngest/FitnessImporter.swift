@@ -24,7 +24,8 @@ struct FitnessImporter: RecordImporter {
     let options: ImportOptions
     private let student: StudentColumns
     private let classCode, height, weight, sitUpFemale, extStandard, extBonus, extTotal, extBand: Int?
-    private let items: [(FitnessItem, Int?)]
+    private let items: [(item: FitnessItem, column: Int?, bounds: ClosedRange<Double>)]
+    private let heightBounds, weightBounds, sitUpBounds: ClosedRange<Double>
     private var reader: RowReader
     private var notes: [RowProblem] = []
     private var counts = (exempt: 0, incomplete: 0, unscoredItems: 0, weak: 0)
@@ -37,8 +38,11 @@ struct FitnessImporter: RecordImporter {
         let c = map.index
         (classCode, height, weight, sitUpFemale) = (c["class_code"], c["height"], c["weight"], c["sit_up_1min_female"])
         (extStandard, extBonus, extTotal, extBand) = (c["ext_standard"], c["ext_bonus"], c["ext_total"], c["ext_band"])
+        let bounds = config.fitness.bounds
+        func bound(_ key: String) -> ClosedRange<Double> { bounds[key] ?? -1e9...1e9 }
         items = [FitnessItem.vitalCapacity, .run50m, .standingLongJump, .sitAndReach, .shuttle50x8, .ropeSkip, .run800m, .run1000m, .sitUp, .pullUp]
-            .map { ($0, c[$0.rawValue]) }
+            .map { ($0, c[$0.rawValue], bound($0.rawValue)) }
+        (heightBounds, weightBounds, sitUpBounds) = (bound("height_cm"), bound("weight_kg"), bound("sit_up_1min"))
     }
 
     var warnings: [String] {
@@ -46,7 +50,7 @@ struct FitnessImporter: RecordImporter {
         if counts.exempt > 0 { w.append("\(counts.exempt) exempt student(s) (免体): stored, counted apart, never in a denominator") }
         if counts.incomplete > 0 { w.append("\(counts.incomplete) student(s) miss an item their grade requires: stored as incomplete, not scored, counted apart") }
         if counts.unscoredItems > 0 { w.append("\(counts.unscoredItems) value(s) for items the student's grade and sex are not tested on were stored but not scored") }
-        if counts.weak > 0 { w.append("\(counts.weak) score(s) rest on table rows marked SINGLE SOURCE, PARTIAL or CONFLICT (see weak_rows in fitness_test)") }
+        if counts.weak > 0 { w.append("\(counts.weak) score(s) rest on table rows marked SINGLE SOURCE, PARTIAL or CONFLICT (see weak_items in fitness_test_readable)") }
         return w
     }
 
@@ -62,7 +66,6 @@ struct FitnessImporter: RecordImporter {
         }
     }
 
-    private func bound(_ key: String) -> ClosedRange<Double> { rules.bounds[key] ?? -1e9...1e9 }
 
     mutating func parse(_ record: CSVRecord) -> ParsedRow<Record> {
         reader.begin()
@@ -73,20 +76,20 @@ struct FitnessImporter: RecordImporter {
         var heightMM: Int?
         if let h = height {
             let raw = record.field(h)
-            if FieldParsers.display(raw).hasPrefix("免") { exempt = true } else {
-                let b = bound("height_cm")
+            let b = FieldParsers.trimmed(raw)
+            if b.count >= 3, b[0] == 0xE5, b[1] == 0x85, b[2] == 0x8D { exempt = true } else {   // "免" (免体, 免测)
+                let b = heightBounds
                 heightMM = reader.value(record, h, required: true) { raw throws(FieldProblem) in
                     try FitnessParsers.measure(raw, bounds: b, unit: "cm", decimals: 1).map { $0 }   // tenths of a cm = mm
                 }
             }
         }
-        let weightBounds = bound("weight_kg"), sitUpBounds = bound("sit_up_1min")
+        let weightBounds = self.weightBounds, sitUpBounds = self.sitUpBounds
         let weight = exempt ? nil : reader.value(record, self.weight, required: true) { raw throws(FieldProblem) in
             try FitnessParsers.measure(raw, bounds: weightBounds, unit: "kg", decimals: 1)
         }
-        var results: [FitnessItem: Int] = [:]
-        for (item, column) in items {
-            let b = bound(item.rawValue)
+        var results = ItemValues()
+        for (item, column, b) in items {
             let v: Int? = reader.value(record, column) { raw throws(FieldProblem) in
                 switch item {
                 case .run800m, .run1000m, .shuttle50x8: return try FitnessParsers.minutesSeconds(raw, bounds: b)
@@ -111,7 +114,7 @@ struct FitnessImporter: RecordImporter {
         var scoringGrade = who.grade?.rawValue
         if let g = scoringGrade {
             if options.fiveFour { scoringGrade = rules.fiveFourRemap[g] ?? g }
-            if let sex = who.sex, rules.standard.requiredItems(grade: scoringGrade!, sex: sex) == nil {
+            if let sex = who.sex, rules.standard.weightsFor(grade: scoringGrade!, sex: sex) == nil {
                 reader.add(student.grade, value: String(g), reason: g == 24
                            ? "is 初四, used only by 五四制 schools: import the file with --five-four"
                            : "has no scoring table in the 2014 standard")
@@ -131,8 +134,10 @@ struct FitnessImporter: RecordImporter {
             if result.provenance != .verified { counts.weak += 1 }
             compare(external, with: result)
         }
-        if let required = rules.standard.requiredItems(grade: scoringGrade, sex: sex) {
-            counts.unscoredItems += results.keys.filter { !required.contains($0) }.count
+        if let weights = rules.standard.weightsFor(grade: scoringGrade, sex: sex) {
+            var tested = 0
+            for item in FitnessItem.allCases where results[item] != nil { tested += 1 }
+            counts.unscoredItems += tested - weights.filter { results[$0.item] != nil }.count
         }
         let fitness = FitnessRecord(studentID: id, schoolYear: schoolYear, testDate: who.date, schoolCode: who.school, grade: grade.rawValue,
                                     classCode: classCode, className: who.className, birthDate: who.birth, test: test, external: external)
@@ -186,40 +191,50 @@ enum FitnessParsers {
 
     /// 50 m in seconds with a decimal point ("50米跑只能用小数点分隔"), in tenths.
     static func sprint(_ raw: UnsafeBufferPointer<UInt8>, bounds: ClosedRange<Double>) throws(FieldProblem) -> Int? {
-        let text = FieldParsers.display(raw)
-        if text.contains("'") || text.contains("′") || text.contains("’") || text.contains("\"") {
+        if raw.contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ":") || $0 >= 0x80 }) {
             throw FieldProblem(reason: "must be seconds with a decimal point (e.g. 8.7), as the national template requires")
         }
         return try measure(raw, bounds: bounds, unit: "s", decimals: 1)
     }
 
+    /// Minute marks: ' ’ ‘ ′ : ： 分. Second marks (optional, at the end): " ” “ ″ '' 秒.
+    private static let minuteMarks: [[UInt8]] = ["'", "’", "‘", "′", ":", "：", "分"].map { Array($0.utf8) }
+    private static let secondMarks: [[UInt8]] = ["\"", "”", "“", "″", "''", "秒"].map { Array($0.utf8) }
+
     /// Endurance and shuttle runs: m′ss″ written with any of ' ’ ′ (and " ” ″ or nothing after the seconds),
     /// 3分55秒, 3:55, or m.ss — seconds at most 59. Returned in tenths of a second.
     static func minutesSeconds(_ raw: UnsafeBufferPointer<UInt8>, bounds: ClosedRange<Double>) throws(FieldProblem) -> Int? {
-        guard let text = try FieldParsers.text(raw) else { return nil }
-        var t = text.replacingOccurrences(of: " ", with: "")
-        for mark in ["\"", "”", "″", "“", "秒", "''"] where t.hasSuffix(mark) { t = String(t.dropLast(mark.count)) }
+        let b = FieldParsers.trimmed(raw)
+        if b.isEmpty { return nil }
         let bad = FieldProblem(reason: "is not a run time: write minutes and seconds as 3′55″, 3'55\", 3.55 or 3:55")
-        var minutes: Int?, seconds: Int?
-        for separator in ["′", "'", "’", "‘", "分", ":", "："] {
-            let parts = t.components(separatedBy: separator)
-            if parts.count == 2 {
-                minutes = Int(parts[0])
-                seconds = parts[1].isEmpty ? 0 : Int(parts[1])
-                guard parts[1].count <= 2 else { throw bad }
-                break
-            }
+        var i = 0
+        var minutes = 0, minuteDigits = 0
+        while i < b.count, b[i] >= 0x30, b[i] <= 0x39, minuteDigits < 3 { minutes = minutes * 10 + Int(b[i] - 0x30); i += 1; minuteDigits += 1 }
+        guard minuteDigits > 0, i < b.count else {
+            throw FieldProblem(reason: "has no minutes and seconds: write 3′55″ or 3.55 (m.ss)")
         }
-        if minutes == nil {
-            let parts = t.components(separatedBy: ".")
-            guard parts.count == 2, parts[1].count == 2 else {
-                throw FieldProblem(reason: parts.count == 1 ? "has no minutes and seconds: write 3′55″ or 3.55 (m.ss)" : "is ambiguous: in m.ss notation the seconds need two digits (3.05 or 3.50)")
-            }
-            minutes = Int(parts[0]); seconds = Int(parts[1])
+        func matches(_ mark: [UInt8], at position: Int) -> Bool {
+            position + mark.count <= b.count && (0..<mark.count).allSatisfy { b[position + $0] == mark[$0] }
         }
-        guard let m = minutes, let s = seconds, m >= 0 else { throw bad }
-        guard s <= 59 else { throw FieldProblem(reason: "has \(s) seconds; seconds run from 0 to 59") }
-        let total = m * 60 + s
+        let dotted = b[i] == UInt8(ascii: ".")
+        if dotted {
+            i += 1
+        } else if let mark = minuteMarks.first(where: { matches($0, at: i) }) {
+            i += mark.count
+        } else {
+            throw bad
+        }
+        var seconds = 0, secondDigits = 0
+        while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { seconds = seconds * 10 + Int(b[i] - 0x30); i += 1; secondDigits += 1 }
+        if i < b.count {
+            guard !dotted, let mark = secondMarks.first(where: { matches($0, at: i) }), i + mark.count == b.count else { throw bad }
+        }
+        if dotted && secondDigits != 2 {
+            throw FieldProblem(reason: "is ambiguous: in m.ss notation the seconds need two digits (3.05 or 3.50)")
+        }
+        guard secondDigits <= 2, secondDigits > 0 || !dotted else { throw bad }
+        guard seconds <= 59 else { throw FieldProblem(reason: "has \(seconds) seconds; seconds run from 0 to 59") }
+        let total = minutes * 60 + seconds
         guard bounds.contains(Double(total)) else {
             throw FieldProblem(reason: "is \(total) s, outside the plausible range \(Int(bounds.lowerBound))–\(Int(bounds.upperBound)) s")
         }

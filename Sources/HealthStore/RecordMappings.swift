@@ -4,6 +4,13 @@ internal import CSQLite
 /// Column values of the spine and fitness tables, in the order of `ScreeningTable.spine` / `.fitness`.
 extension ImportSession {
     private func set(_ index: Int, _ value: StoreValue) { values[index] = value }
+
+    /// Fills the row's values in column order without building an intermediate array.
+    private struct Filler {
+        let values: UnsafeMutablePointer<StoreValue>
+        var next = 0
+        mutating func callAsFunction(_ value: StoreValue) { values[next] = value; next += 1 }
+    }
     private static func int(_ i: Int?) -> StoreValue { i.map { .int(Int64($0)) } ?? .null }
     private static func bool(_ b: Bool?) -> StoreValue { b.map { .int($0 ? 1 : 0) } ?? .null }
     private static func text(_ t: String?) -> StoreValue { t.map { .text($0) } ?? .null }
@@ -38,25 +45,26 @@ extension ImportSession {
             guard school != nil else { return .unplaced }
         }
         func result(_ item: FitnessItem, scale: Int) -> StoreValue { Self.int(f.test.results[item].map { $0 / scale }) }
-        func score(_ item: FitnessItem) -> StoreValue { Self.int(r.items.first { $0.item == item }?.score) }
-        let row: [StoreValue] = [
-            .text(f.studentID.rawValue), .int(Int64(f.schoolYear)),
-            Self.text(f.testDate?.description), Self.text(school), .int(Int64(f.grade)), .int(Int64(f.test.grade)),
-            Self.text(f.classCode), Self.text(f.className), .int(Int64(f.test.sex.rawValue)), Self.text(f.birthDate?.description),
-            .int(f.test.exempt ? 1 : 0), Self.int(f.test.heightMillimetres), Self.int(f.test.weightTenthsKg),
-            result(.vitalCapacity, scale: 10), result(.run50m, scale: 1), result(.standingLongJump, scale: 1), result(.sitAndReach, scale: 1),
-            result(.shuttle50x8, scale: 10), result(.ropeSkip, scale: 10), result(.run800m, scale: 10), result(.run1000m, scale: 10),
-            result(.sitUp, scale: 10), result(.pullUp, scale: 10),
-            Self.int(f.external.standardHundredths), Self.int(f.external.bonusHundredths), Self.int(f.external.totalHundredths),
-            Self.int(f.external.band?.rawValue),
-            .int(Int64(r.status.rawValue)), Self.int(r.bmiTenths), Self.int(r.bmiCategory?.code),
-            score(.bmi), score(.vitalCapacity), score(.run50m), score(.sitAndReach), score(.ropeSkip), score(.sitUp),
-            score(.shuttle50x8), score(.standingLongJump), score(.pullUp), score(.run800m), score(.run1000m),
-            Self.int(r.standardHundredths), Self.int(r.bonus), Self.int(r.totalHundredths), Self.int(r.band?.rawValue),
-            .int(Int64(r.provenance.rawValue)), Self.text(r.weakRows.isEmpty ? nil : r.weakRows.joined(separator: "; ")),
-            Self.text(r.missing.isEmpty ? nil : r.missing.map(\.rawValue).joined(separator: ",")),
-        ]
-        for (i, v) in row.enumerated() { set(i, v) }
+        var scores = [Int?](repeating: nil, count: FitnessItem.allCases.count)
+        for i in r.items { scores[i.item.ordinal] = i.score }
+        var put = Filler(values: values)
+        put(.text(f.studentID.rawValue)); put(.int(Int64(f.schoolYear)))
+        put(Self.text(f.testDate?.description)); put(Self.text(school)); put(.int(Int64(f.grade))); put(.int(Int64(f.test.grade)))
+        put(Self.text(f.classCode)); put(Self.text(f.className)); put(.int(Int64(f.test.sex.rawValue))); put(Self.text(f.birthDate?.description))
+        put(.int(f.test.exempt ? 1 : 0)); put(Self.int(f.test.heightMillimetres)); put(Self.int(f.test.weightTenthsKg))
+        put(result(.vitalCapacity, scale: 10)); put(result(.run50m, scale: 1)); put(result(.standingLongJump, scale: 1)); put(result(.sitAndReach, scale: 1))
+        put(result(.shuttle50x8, scale: 10)); put(result(.ropeSkip, scale: 10)); put(result(.run800m, scale: 10)); put(result(.run1000m, scale: 10))
+        put(result(.sitUp, scale: 10)); put(result(.pullUp, scale: 10))
+        put(Self.int(f.external.standardHundredths)); put(Self.int(f.external.bonusHundredths)); put(Self.int(f.external.totalHundredths))
+        put(Self.int(f.external.band?.rawValue))
+        put(.int(Int64(r.status.rawValue))); put(Self.int(r.bmiTenths)); put(Self.int(r.bmiCategory?.code))
+        for item in [FitnessItem.bmi, .vitalCapacity, .run50m, .sitAndReach, .ropeSkip, .sitUp, .shuttle50x8, .standingLongJump, .pullUp, .run800m, .run1000m] {
+            put(Self.int(scores[item.ordinal]))
+        }
+        put(Self.int(r.standardHundredths)); put(Self.int(r.bonus)); put(Self.int(r.totalHundredths)); put(Self.int(r.band?.rawValue))
+        put(.int(Int64(r.provenance.rawValue))); put(.int(Int64(r.itemProvenance)))
+        put(Self.text(r.missing.isEmpty ? nil : r.missing.map(\.rawValue).joined(separator: ",")))
+        precondition(put.next == table.columns.count, "fitness row has \(put.next) values for \(table.columns.count) columns")
         return .written(try writeValues(line: line), school: school!)
     }
 

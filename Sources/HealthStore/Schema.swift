@@ -89,9 +89,13 @@ enum Schema {
                                || CASE WHEN s.grade_roman IS NOT NULL AND s.grade_confirmed = 0 THEN ' (mapping unconfirmed)' ELSE '' END AS grade_label,
                            b.rule_version
                     FROM spine_screening s JOIN import_batch b ON b.id = s.batch_id;
+                -- item_provenance: 2 bits per item (order of FitnessItem: bmi, vital_capacity, run_50m, sit_and_reach,
+                -- rope_skip_1min, sit_up_1min, shuttle_50x8, standing_long_jump, pull_up, run_800m, run_1000m),
+                -- 0 VERIFIED, 1 PARTIAL, 2 SINGLE SOURCE, 3 CONFLICT; weak_items lists the items not VERIFIED.
                 CREATE VIEW fitness_test_readable AS
                     SELECT f.*, f.standard_x100 / 100.0 AS standard_score, f.total_x100 / 100.0 AS total_score,
-                           band.name AS band_name, p.name AS provenance_name, b.rule_version
+                           band.name AS band_name, p.name AS provenance_name, \(FitnessProvenanceSQL.weakItems) AS weak_items,
+                           b.rule_version
                     FROM fitness_test f JOIN import_batch b ON b.id = f.batch_id
                     LEFT JOIN code_fitness_band band ON band.code = f.band
                     LEFT JOIN code_provenance p ON p.code = f.provenance;
@@ -221,7 +225,20 @@ struct ScreeningTable {
                 ("score_rope_skip", "INTEGER"), ("score_sit_up", "INTEGER"), ("score_shuttle_50x8", "INTEGER"),
                 ("score_standing_long_jump", "INTEGER"), ("score_pull_up", "INTEGER"), ("score_run_800m", "INTEGER"), ("score_run_1000m", "INTEGER"),
                 ("standard_x100", "INTEGER"), ("bonus", "INTEGER"), ("total_x100", "INTEGER"), ("band", "INTEGER"),
-                ("provenance", "INTEGER"), ("weak_rows", "TEXT"), ("missing", "TEXT"),
+                ("provenance", "INTEGER"), ("item_provenance", "INTEGER"), ("missing", "TEXT"),
             ], notNull: ["status", "provenance"]),
         indexes: [IndexSpec(name: "fitness_test_key", table: "fitness_test", columns: ["student_id", "school_year"], unique: true)])
+}
+
+/// The SQL that lists, from `item_provenance`, the items whose score rests on a row that is not VERIFIED.
+enum FitnessProvenanceSQL {
+    static let items = ["bmi", "vital_capacity", "run_50m", "sit_and_reach", "rope_skip_1min", "sit_up_1min", "shuttle_50x8",
+                        "standing_long_jump", "pull_up", "run_800m", "run_1000m"]
+    static var weakItems: String {
+        let labels = ["", " PARTIAL", " SINGLE SOURCE", " CONFLICT"]
+        let parts = items.enumerated().map { i, name in
+            "CASE (f.item_provenance >> \(i * 2)) & 3 " + (1...3).map { "WHEN \($0) THEN '\(name)\(labels[$0]); '" }.joined(separator: " ") + " ELSE '' END"
+        }
+        return "NULLIF(" + parts.joined(separator: " || ") + ", '')"
+    }
 }

@@ -71,9 +71,9 @@ struct FitnessImportTests {
         #expect(rows[6][1] == "2" && rows[6][2] == nil)           // 免体: exempt, not scored
         #expect(rows[7][1] == "1" && rows[7][2] == nil)           // no sit-ups in grade 3: incomplete
         // Provenance is recorded and shown: the 高一 boy's BMI band rests on a PARTIAL row.
-        let weak = try h.rows("SELECT provenance_name, weak_rows FROM fitness_test_readable WHERE student_id = 'G99F00000000000005'")[0]
+        let weak = try h.rows("SELECT provenance_name, weak_items FROM fitness_test_readable WHERE student_id = 'G99F00000000000005'")[0]
         #expect(weak[0] != "VERIFIED")
-        #expect(weak[1]?.contains("超重") == true)
+        #expect(weak[1]?.contains("bmi PARTIAL") == true)
     }
 
     @Test("The 22-column variant (split sit-up columns, 50米x8) imports the same way")
