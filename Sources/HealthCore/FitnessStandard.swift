@@ -162,6 +162,7 @@ public struct FitnessStandard: Sendable {
     private var bonusSlots: [[BonusStep]?] = []
     private var bmiSlots: [[BMIBand]?] = []
     private var weightSlots: [[(item: FitnessItem, percent: Int)]?] = []
+    private var directionSlots: [ScoreDirection?] = []
 
     private static func slot(_ item: FitnessItem, _ grade: Int, _ sex: Sex) -> Int? {
         guard (0..<100).contains(grade) else { return nil }
@@ -187,6 +188,7 @@ public struct FitnessStandard: Sendable {
         bonusSlots = Self.slots(self.bonus)
         bmiSlots = Self.slots(self.bmi)
         weightSlots = Self.slots(self.weights)
+        directionSlots = FitnessItem.allCases.map { directions[$0] }
     }
 
     /// The items a student of this grade and sex is tested on (those with a weight).
@@ -216,20 +218,21 @@ public struct ItemScore: Sendable, Equatable {
 ///
 ///     var values: ItemValues = [.run50m: 88, .vitalCapacity: 28000]   // 8.8 s, 2800 ml
 public struct ItemValues: Sendable, Equatable, ExpressibleByDictionaryLiteral {
-    private var storage: [Int?] = Array(repeating: nil, count: FitnessItem.allCases.count)
+    /// Inline storage (no heap allocation per student); `Int32.min` marks an item without a value.
+    private var storage = SIMD16<Int32>(repeating: .min)
 
     public init() {}
     public init(dictionaryLiteral elements: (FitnessItem, Int)...) {
-        for (item, value) in elements { storage[item.ordinal] = value }
+        for (item, value) in elements { self[item] = value }
     }
 
     public subscript(item: FitnessItem) -> Int? {
-        get { storage[item.ordinal] }
-        set { storage[item.ordinal] = newValue }
+        get { storage[item.ordinal] == .min ? nil : Int(storage[item.ordinal]) }
+        set { storage[item.ordinal] = newValue.map { Int32(clamping: $0) } ?? .min }
     }
 
     /// The items that have a value.
-    public var items: [FitnessItem] { FitnessItem.allCases.filter { storage[$0.ordinal] != nil } }
+    public var items: [FitnessItem] { FitnessItem.allCases.filter { self[$0] != nil } }
 }
 
 /// A student's measured results. Values in tenths of the item's unit; height in mm, weight in tenths of kg.
@@ -267,8 +270,19 @@ public struct FitnessResult: Sendable, Equatable {
     public var status: Status
     public var bmiTenths: Int?
     public var bmiCategory: BMICategory?
-    public var items: [ItemScore]
-    public var missing: [FitnessItem]
+    /// Item scores, inline: -1 for an item not scored.
+    public var scores = SIMD16<Int32>(repeating: -1)
+    /// Required items without a result: bit `item.ordinal`.
+    public var missingMask = 0
+    /// The items scored, in the order of `FitnessItem.allCases`.
+    public var items: [ItemScore] {
+        FitnessItem.allCases.filter { scores[$0.ordinal] >= 0 }.map {
+            ItemScore(item: $0, score: Int(scores[$0.ordinal]), provenance: Provenance(rawValue: (itemProvenance >> ($0.ordinal * 2)) & 3)!)
+        }
+    }
+    /// The score of one item, if it was scored.
+    public func score(_ item: FitnessItem) -> Int? { scores[item.ordinal] < 0 ? nil : Int(scores[item.ordinal]) }
+    public var missing: [FitnessItem] { FitnessItem.allCases.filter { missingMask & (1 << $0.ordinal) != 0 } }
     /// 标准分 in hundredths (Σ score × weight %).
     public var standardHundredths: Int?
     /// 附加分, whole points.
@@ -303,7 +317,7 @@ extension FitnessStandard {
     /// lowest level scores 0. The rows it rests on: the level reached and the next better one (whose
     /// threshold was missed).
     public func score(_ item: FitnessItem, value: Int, grade: Int, sex: Sex) -> ItemScore? {
-        guard let table = table(item, grade, sex), let direction = directions[item] else { return nil }
+        guard let table = table(item, grade, sex), let direction = directionSlots[item.ordinal] else { return nil }
         var index = -1
         for (i, level) in table.enumerated() where direction == .higherBetter ? value >= level.threshold : value <= level.threshold {
             index = i
@@ -324,7 +338,7 @@ extension FitnessStandard {
     ///
     ///     standard.score(test).band   // .good for a total of 80.0–89.99
     public func score(_ test: FitnessTest) -> FitnessResult {
-        var result = FitnessResult(status: .scored, bmiTenths: test.bmiTenths, bmiCategory: nil, items: [], missing: [],
+        var result = FitnessResult(status: .scored, bmiTenths: test.bmiTenths, bmiCategory: nil,
                                    standardHundredths: nil, bonus: nil, totalHundredths: nil, band: nil,
                                    provenance: .verified, itemProvenance: 0, bonusProvenance: .verified,
                                    grade: test.grade, sex: test.sex, ruleVersion: version)
@@ -337,7 +351,6 @@ extension FitnessStandard {
             return result
         }
         var standard = 0
-        result.items.reserveCapacity(weights.count)
         for (item, percent) in weights {
             let itemScore: ItemScore?
             if item == .bmi {
@@ -346,15 +359,19 @@ extension FitnessStandard {
                 itemScore = test.results[item].flatMap { score(item, value: $0, grade: test.grade, sex: test.sex) }
             }
             guard let itemScore else {
-                result.missing.append(item)
+                result.missingMask |= 1 << item.ordinal
                 continue
             }
-            result.items.append(itemScore)
+            result.scores[item.ordinal] = Int32(itemScore.score)
+            result.itemProvenance |= itemScore.provenance.rawValue << (item.ordinal * 2)
+            result.provenance = max(result.provenance, itemScore.provenance)
             standard += itemScore.score * percent
         }
-        if !result.missing.isEmpty {
+        if result.missingMask != 0 {
             result.status = .incomplete
-            result.items = []
+            result.scores = SIMD16(repeating: -1)
+            result.itemProvenance = 0
+            result.provenance = .verified
             result.bmiCategory = nil
             return result
         }
@@ -371,17 +388,13 @@ extension FitnessStandard {
         result.bonus = bonusPoints
         result.totalHundredths = total
         result.band = bands.first { total >= $0.minHundredths }?.band
-        for item in result.items {
-            result.provenance = max(result.provenance, item.provenance)
-            result.itemProvenance |= item.provenance.rawValue << (item.item.ordinal * 2)
-        }
         return result
     }
 
     /// The bonus step (附加分) a result earns beyond the item's 100-point threshold, if any.
     public func bonus(_ item: FitnessItem, value: Int, grade: Int, sex: Sex) -> BonusStep? {
         guard let s = Self.slot(item, grade, sex), let steps = bonusSlots[s], let full = levelSlots[s]?.first,
-              let direction = directions[item] else { return nil }
+              let direction = directionSlots[item.ordinal] else { return nil }
         let margin = direction == .higherBetter ? value - full.threshold : full.threshold - value
         return steps.last { margin >= $0.margin }
     }

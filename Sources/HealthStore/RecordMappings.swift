@@ -11,6 +11,9 @@ extension ImportSession {
         var next = 0
         mutating func callAsFunction(_ value: StoreValue) { values[next] = value; next += 1 }
     }
+    /// The order of the score_* columns.
+    private static let scoreColumns: [FitnessItem] = [.bmi, .vitalCapacity, .run50m, .sitAndReach, .ropeSkip, .sitUp, .shuttle50x8,
+                                                      .standingLongJump, .pullUp, .run800m, .run1000m]
     private static func int(_ i: Int?) -> StoreValue { i.map { .int(Int64($0)) } ?? .null }
     private static func bool(_ b: Bool?) -> StoreValue { b.map { .int($0 ? 1 : 0) } ?? .null }
     private static func text(_ t: String?) -> StoreValue { t.map { .text($0) } ?? .null }
@@ -45,8 +48,6 @@ extension ImportSession {
             guard school != nil else { return .unplaced }
         }
         func result(_ item: FitnessItem, scale: Int) -> StoreValue { Self.int(f.test.results[item].map { $0 / scale }) }
-        var scores = [Int?](repeating: nil, count: FitnessItem.allCases.count)
-        for i in r.items { scores[i.item.ordinal] = i.score }
         var put = Filler(values: values)
         put(.text(f.studentID.rawValue)); put(.int(Int64(f.schoolYear)))
         put(Self.text(f.testDate?.description)); put(Self.text(school)); put(.int(Int64(f.grade))); put(.int(Int64(f.test.grade)))
@@ -58,12 +59,10 @@ extension ImportSession {
         put(Self.int(f.external.standardHundredths)); put(Self.int(f.external.bonusHundredths)); put(Self.int(f.external.totalHundredths))
         put(Self.int(f.external.band?.rawValue))
         put(.int(Int64(r.status.rawValue))); put(Self.int(r.bmiTenths)); put(Self.int(r.bmiCategory?.code))
-        for item in [FitnessItem.bmi, .vitalCapacity, .run50m, .sitAndReach, .ropeSkip, .sitUp, .shuttle50x8, .standingLongJump, .pullUp, .run800m, .run1000m] {
-            put(Self.int(scores[item.ordinal]))
-        }
+        for item in Self.scoreColumns { put(Self.int(r.score(item))) }
         put(Self.int(r.standardHundredths)); put(Self.int(r.bonus)); put(Self.int(r.totalHundredths)); put(Self.int(r.band?.rawValue))
         put(.int(Int64(r.provenance.rawValue))); put(.int(Int64(r.itemProvenance)))
-        put(Self.text(r.missing.isEmpty ? nil : r.missing.map(\.rawValue).joined(separator: ",")))
+        put(Self.text(r.missingMask == 0 ? nil : r.missing.map(\.rawValue).joined(separator: ",")))
         precondition(put.next == table.columns.count, "fitness row has \(put.next) values for \(table.columns.count) columns")
         return .written(try writeValues(line: line), school: school!)
     }
