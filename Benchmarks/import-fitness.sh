@@ -12,10 +12,10 @@ set -euo pipefail
 rows=${1:-1000000}
 runs=${2:-3}
 cd "$(dirname "$0")/.."
+. Benchmarks/common.sh
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
-swift build -c release --product schoolhealth >/dev/null
-bin=$(swift build -c release --show-bin-path)/schoolhealth
+bin=$(release_binary)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -25,10 +25,6 @@ fitness="$work/gen/fitness-2022.csv"
 echo "vision file:  $(($(wc -l <"$vision") - 1)) rows, $(du -m "$vision" | cut -f1) MB"
 echo "fitness file: $(($(wc -l <"$fitness") - 1)) rows, $(du -m "$fitness" | cut -f1) MB (national template, 21 columns, scored by the 2014 standard)"
 
-measure() {
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt"; exit 1; }
-    cat "$work/time.txt"
-}
 v_times=(); f_times=(); v_rss=(); f_rss=()
 for i in $(seq "$runs"); do
     rm -f "$work"/v.sqlite* "$work"/f.sqlite*
@@ -40,7 +36,6 @@ for i in $(seq "$runs"); do
     f_times+=("$t"); f_rss+=("$m")
     echo "run $i: vision ${v_times[-1]} s, fitness ${f_times[-1]} s"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 tv=$(median "${v_times[@]}"); tf=$(median "${f_times[@]}")
 rv=$(median "${v_rss[@]}"); rf=$(median "${f_rss[@]}")
 awk -v tv="$tv" -v tf="$tf" -v rv="$rv" -v rf="$rf" -v n="$rows" -v runs="$runs" 'BEGIN {

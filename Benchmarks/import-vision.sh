@@ -13,14 +13,14 @@ set -euo pipefail
 rows=${1:-1000000}
 runs=${2:-3}
 cd "$(dirname "$0")/.."
+. Benchmarks/common.sh
 
 need=()
 command -v sqlite3 >/dev/null || need+=(sqlite3)
 [ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
 
-swift build -c release --product schoolhealth >/dev/null
-bin=$(swift build -c release --show-bin-path)/schoolhealth
+bin=$(release_binary)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -28,11 +28,6 @@ trap 'rm -rf "$work"' EXIT
 csv="$work/gen/vision-2022.csv"
 echo "file: $(wc -l <"$csv") lines, $(du -m "$csv" | cut -f1) MB (UTF-8 with BOM, Chinese headers)"
 
-measure() { # label, then the command; prints "seconds kilobytes"
-    local out="$work/time.txt"
-    /usr/bin/time -f "%e %M" -o "$out" "$@" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt"; exit 1; }
-    cat "$out"
-}
 
 a_times=(); b_times=(); a_rss=(); b_rss=()
 for i in $(seq "$runs"); do
@@ -48,7 +43,6 @@ done
 stored=$(sqlite3 "$work/b.sqlite" "SELECT COUNT(*) FROM vision_screening")
 [ "$stored" = "$rows" ] || { echo "expected $rows stored rows, found $stored"; exit 1; }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ta=$(median "${a_times[@]}"); tb=$(median "${b_times[@]}")
 ra=$(median "${a_rss[@]}"); rb=$(median "${b_rss[@]}")
 awk -v ta="$ta" -v tb="$tb" -v ra="$ra" -v rb="$rb" -v n="$rows" -v runs="$runs" 'BEGIN {

@@ -48,6 +48,8 @@ protocol RecordImporter {
 }
 
 extension RecordImporter {
+    /// By default a school column may be replaced by --school.
+    static func fixedFields(_ options: ImportOptions) -> Set<String> { options.school == nil ? [] : ["school_code"] }
     static func check(_ map: HeaderMap, options: ImportOptions, file: String) throws(IngestError) {}
     mutating func takeNotes() -> [RowProblem] { [] }
 }

@@ -12,7 +12,6 @@ struct SpineImporter: RecordImporter {
     static let kind = ScreeningKind.spine
     static let profileKind = "spine"
     static func ruleVersion(_ config: SchoolHealthConfig) -> String { config.spine.versionTag }
-    static func fixedFields(_ options: ImportOptions) -> Set<String> { options.school == nil ? [] : ["school_code"] }
 
     let rules: SpineRules
     let options: ImportOptions

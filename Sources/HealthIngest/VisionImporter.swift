@@ -11,7 +11,6 @@ struct VisionImporter: RecordImporter {
     static let kind = ScreeningKind.vision
     static let profileKind = "vision"
     static func ruleVersion(_ config: SchoolHealthConfig) -> String { config.vision.versionTag }
-    static func fixedFields(_ options: ImportOptions) -> Set<String> { options.school == nil ? [] : ["school_code"] }
 
     let map: HeaderMap
     let rules: VisionRules
