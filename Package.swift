@@ -60,6 +60,7 @@ let package = Package(
         .testTarget(name: "HealthIngestTests", dependencies: [
             "HealthIngest", "HealthStore", "HealthCore", "HealthSynthetic", "HealthTestSupport",
         ]),
+        .testTarget(name: "HealthSyntheticTests", dependencies: ["HealthSynthetic", "HealthTestSupport"]),
         .testTarget(name: "HealthCLITests", dependencies: [
             "HealthCLI", "HealthStore", "HealthCore", "HealthSynthetic", "HealthTestSupport",
         ]),
