@@ -6,6 +6,7 @@
 //   HealthCore              domain values and the rules of the standards (pure, no I/O)
 //   HealthStore             the SQLite file: schema, migrations, batches, revisions (only module with SQL)
 //   HealthIngest            CSV decoding, header profiles, value parsing, import orchestration
+//   HealthAnalytics         rates, intervals, trends, standardisation, targets, suppression (pure, no I/O)
 //   HealthSynthetic         reproducible synthetic county exports (no real student data, ever)
 //   HealthCLI               the `schoolhealth` commands
 //   schoolhealth            one-file executable
@@ -41,6 +42,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "HealthSynthetic", dependencies: ["HealthCore"]),
+        .target(name: "HealthAnalytics", dependencies: ["HealthCore"]),
         .target(name: "HealthCLI", dependencies: [
             "HealthCore", "HealthStore", "HealthIngest", "HealthSynthetic",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "HealthIngestTests", dependencies: [
             "HealthIngest", "HealthStore", "HealthCore", "HealthSynthetic", "HealthTestSupport",
         ]),
+        .testTarget(name: "HealthAnalyticsTests", dependencies: ["HealthAnalytics", "HealthCore", "HealthTestSupport"]),
         .testTarget(name: "HealthSyntheticTests", dependencies: ["HealthSynthetic", "HealthTestSupport"]),
         .testTarget(name: "HealthCLITests", dependencies: [
             "HealthCLI", "HealthStore", "HealthCore", "HealthSynthetic", "HealthTestSupport",
