@@ -44,8 +44,9 @@ let package = Package(
         .target(name: "HealthSynthetic", dependencies: ["HealthCore"]),
         .target(name: "HealthAnalytics", dependencies: ["HealthCore"]),
         .target(name: "HealthCLI", dependencies: [
-            "HealthCore", "HealthStore", "HealthIngest", "HealthSynthetic",
+            "HealthCore", "HealthStore", "HealthIngest", "HealthAnalytics", "HealthSynthetic",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "schoolhealth", dependencies: [
             "HealthCLI",

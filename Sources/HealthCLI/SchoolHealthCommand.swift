@@ -4,14 +4,14 @@ public import ArgumentParser
 public struct SchoolHealthCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "schoolhealth",
-        abstract: "Import, check and report students' vision screenings for a county education bureau.",
+        abstract: "Import, check and report students' vision, spine and fitness screenings for a county education bureau.",
         discussion: """
             Every command takes --db PATH (default: $SCHOOLHEALTH_DB, else schoolhealth.sqlite in the current folder).
 
             Exit status: 0 on success (rejected rows are reported, not fatal); 1 when a file was refused or the \
             database failed; 64 for a usage error.
             """,
-        subcommands: [ImportCommand.self, GenerateCommand.self, DemoCommand.self])
+        subcommands: [ImportCommand.self, ReportCommand.self, GenerateCommand.self, DemoCommand.self])
 
     public init() {}
 }

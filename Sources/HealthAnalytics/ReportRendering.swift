@@ -1,0 +1,149 @@
+import Foundation
+
+/// Text forms of a trend report. Every format carries the same numbers.
+public enum ReportFormat: String, Sendable, CaseIterable {
+    case html, csv, json, md
+}
+
+extension TrendReport {
+    public func render(_ format: ReportFormat) throws -> String {
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+        case .csv: return csv()
+        case .md: return markdown()
+        case .html: return html()
+        }
+    }
+
+    // MARK: helpers
+
+    static func pct(_ v: Double?, digits: Int = 1) -> String { v.map { String(format: "%.\(digits)f", $0 * 100) } ?? "" }
+    static func num(_ v: Double?, digits: Int = 2) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "" }
+    static func pValue(_ p: Double?) -> String {
+        guard let p else { return "" }
+        return p < 0.001 ? "<0.001" : String(format: "%.3f", p)
+    }
+
+    func label(_ measure: String) -> String { Measure.named(measure).map { "\($0.chinese) \($0.label)" } ?? measure }
+
+    func total(_ measure: String, _ area: Area, _ year: Int) -> RateCell? {
+        cells.first { $0.measure == measure && $0.area == area && $0.year == year && $0.grade == nil && $0.sex == nil }
+    }
+
+    /// "53.5 % (50.6–56.4) 641/1199", "suppressed" or "".
+    func describe(_ c: RateCell?) -> String {
+        guard let c else { return "" }
+        if c.suppressed { return "suppressed" + (c.denominator.map { " (n = \($0))" } ?? "") }
+        var s = "\(Self.pct(c.rate)) % (\(Self.pct(c.lower))–\(Self.pct(c.upper))) \(c.numerator ?? 0)/\(c.denominator ?? 0)"
+        if c.unstable { s += " †" }
+        return s
+    }
+
+    var notice: String {
+        suppressionOn
+            ? "Cells with a numerator or denominator below \(suppressionThreshold) are suppressed, with enough other cells that none can be recovered from a total. † marks a rate on fewer than \(unstableDenominator) students (unstable). Intervals are 95 % Wilson intervals; changes are in percentage points with Newcombe intervals."
+            : "SUPPRESSION OFF — THIS OUTPUT CONTAINS IDENTIFIABLE DATA ABOUT STUDENTS. Do not publish or share it."
+    }
+
+    static func stratumLabel(_ c: RateCell) -> String {
+        var parts: [String] = []
+        if let g = c.grade { parts.append("grade \(g)") }
+        if let s = c.sex { parts.append(s == 1 ? "boys" : "girls") }
+        return parts.joined(separator: ", ")
+    }
+
+    // MARK: CSV
+
+    func csv() -> String {
+        var lines = ["section,measure,area,year,grade,sex,numerator,denominator,rate,lower,upper,suppressed,unstable,from_year,to_year,difference_pp,lower_pp,upper_pp,p,z,status,gap"]
+        func row(_ f: [String]) { lines.append(f.map(Self.csvEscape).joined(separator: ",")) }
+        func o(_ v: Int?) -> String { v.map(String.init) ?? "" }
+        func d(_ v: Double?) -> String { v.map { String($0) } ?? "" }
+        if !suppressionOn { row(["notice", notice] + Array(repeating: "", count: 20)) }
+        for c in cells {
+            row(["rate", c.measure, c.area, String(c.year), o(c.grade), o(c.sex), o(c.numerator), o(c.denominator), d(c.rate), d(c.lower), d(c.upper),
+                 String(c.suppressed), String(c.unstable), "", "", "", "", "", "", "", "", ""])
+        }
+        for c in changes {
+            row(["change", c.measure, c.area, "", "", "", "", "", "", "", "", String(c.suppressed), "", String(c.fromYear), String(c.toYear),
+                 d(c.differencePP), d(c.lowerPP), d(c.upperPP), d(c.p), "", "", ""])
+        }
+        for t in trends {
+            row(["trend", t.measure, t.area, "", "", "", "", "", "", "", "", String(t.suppressed), "", String(t.fromYear), String(t.toYear),
+                 "", "", "", d(t.p), d(t.z), "", ""])
+        }
+        for s in standardised {
+            row(["standardised", s.measure, s.area, String(s.year), "", "", "", "", d(s.rate), d(s.lower), d(s.upper), String(s.suppressed), "", "", "", "", "", "", "", "", "", ""])
+        }
+        for i in incidence {
+            row(["incidence", "myopia_incidence", i.area, "", "", "", o(i.incident), o(i.followed), d(i.rate), d(i.lower), d(i.upper), String(i.suppressed), "",
+                 String(i.fromYear), String(i.toYear), "", "", "", "", "", "", ""])
+        }
+        for t in targets {
+            row(["target", t.target, t.area, String(t.year), "", "", "", "", d(t.value), "", "", "", "", "", "", "", "", "", "", "", t.status.rawValue, d(t.gap)])
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// Quotes when needed and neutralises cells a spreadsheet would run as a formula; numbers stay numbers.
+    static func csvEscape(_ value: String) -> String {
+        var v = value
+        if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Double(v) == nil { v = "'" + v }
+        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) { v = "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        return v
+    }
+
+    // MARK: Markdown
+
+    func markdown() -> String {
+        var out = "# \(title)\n\nSchool years \(years.map(String.init).joined(separator: ", ")) · generated \(generated)\n\n> \(notice)\n\n"
+        out += "## Targets\n\n| target | area | year | status | value | gap |\n|---|---|---|---|---|---|\n"
+        for t in targets {
+            let isChange = t.target.contains("down")
+            let value = isChange ? Self.num(t.value) + " pp" : Self.pct(t.value) + " %"
+            let gap = isChange ? Self.num(t.gap) + " pp" : Self.pct(t.gap) + " pp"
+            out += "| \(t.target) | \(t.area) | \(t.year) | \(t.status.rawValue) | \(t.value == nil ? "" : value) | \(t.gap == nil ? "" : gap) |\n"
+        }
+        for measure in measures {
+            out += "\n## \(label(measure.id))\n\n| area | " + years.map(String.init).joined(separator: " | ") + " |\n|---|" + years.map { _ in "---|" }.joined() + "\n"
+            for area in areas {
+                out += "| \(area) | " + years.map { describe(total(measure.id, area, $0)) }.joined(separator: " | ") + " |\n"
+            }
+            let breakdownCells = cells.filter { $0.measure == measure.id && ($0.grade != nil || $0.sex != nil) }
+            if !breakdownCells.isEmpty {
+                out += "\n| area | year | stratum | rate |\n|---|---|---|---|\n"
+                for c in breakdownCells { out += "| \(c.area) | \(c.year) | \(Self.stratumLabel(c)) | \(describe(c)) |\n" }
+            }
+            let ch = changes.filter { $0.measure == measure.id }
+            if !ch.isEmpty {
+                out += "\n| area | change | difference (pp) | 95 % CI | p |\n|---|---|---|---|---|\n"
+                for c in ch {
+                    out += "| \(c.area) | \(c.fromYear)→\(c.toYear) | " + (c.suppressed ? "suppressed | | |" : "\(Self.num(c.differencePP)) | \(Self.num(c.lowerPP))–\(Self.num(c.upperPP)) | \(Self.pValue(c.p)) |") + "\n"
+                }
+            }
+            let tr = trends.filter { $0.measure == measure.id }
+            if !tr.isEmpty {
+                out += "\n| area | trend (Cochran–Armitage) | z | p |\n|---|---|---|---|\n"
+                for t in tr { out += "| \(t.area) | \(t.fromYear)–\(t.toYear) | " + (t.suppressed ? "suppressed | |" : "\(Self.num(t.z)) | \(Self.pValue(t.p)) |") + "\n" }
+            }
+            let st = standardised.filter { $0.measure == measure.id }
+            if !st.isEmpty {
+                out += "\n| area | year | standardised rate (grade × sex, county \(referenceYear.map(String.init) ?? "")) | 95 % CI (Fay–Feuer) |\n|---|---|---|---|\n"
+                for s in st { out += "| \(s.area) | \(s.year) | " + (s.suppressed ? "suppressed | |" : "\(Self.pct(s.rate)) % | \(Self.pct(s.lower))–\(Self.pct(s.upper)) |") + "\n" }
+            }
+        }
+        if !incidence.isEmpty {
+            out += "\n## 新发近视 Myopia incidence\n\n| area | years | at risk | followed | incident | rate | 95 % CI | lost to follow-up |\n|---|---|---|---|---|---|---|---|\n"
+            for i in incidence {
+                out += "| \(i.area) | \(i.fromYear)→\(i.toYear) | \(i.atRisk.map(String.init) ?? "") | \(i.followed.map(String.init) ?? "") | "
+                    + (i.suppressed ? "suppressed | | |" : "\(i.incident ?? 0) | \(Self.pct(i.rate)) % | \(Self.pct(i.lower))–\(Self.pct(i.upper)) |")
+                    + " \(Self.pct(i.lostToFollowUp)) % |\n"
+            }
+        }
+        out += "\nRule versions: " + ruleVersions.keys.sorted().map { "\($0) \(ruleVersions[$0]!)" }.joined(separator: ", ") + "\n"
+        return out
+    }
+}

@@ -1,0 +1,293 @@
+/// Builds the trend report from counts: rates and intervals, suppression, changes, trends,
+/// standardisation, incidence and targets. Pure: the caller reads the counts from the store.
+public struct TrendReportBuilder: Sendable {
+    public var settings: ReportSettings
+    public var years: [Int]
+    /// Schools to show (all when nil); the county always covers every school.
+    public var schools: [String]?
+    public var breakdown: Breakdown
+    public var suppress: Bool
+    public var title = "SchoolHealth trend report"
+
+    public init(settings: ReportSettings, years: [Int], schools: [String]? = nil, breakdown: Breakdown = .none, suppress: Bool = true) {
+        self.settings = settings; self.years = years; self.schools = schools; self.breakdown = breakdown; self.suppress = suppress
+    }
+
+    struct Key: Hashable {
+        var measure: String
+        var area: Area
+        var year: Int
+        var grade: Int?
+        var sex: Int?
+    }
+
+    static let incidenceMeasure = "myopia_incidence"
+
+    public func build(strata: [Stratum], followUps: [FollowUp], generated: String, ruleVersions: [String: String]) -> TrendReport {
+        let yearSet = Set(years)
+        let strata = strata.filter { yearSet.contains($0.year) }
+        let allSchools = Set(strata.map(\.school)).union(followUps.map(\.school)).sorted()
+        let shown = schools.map { wanted in allSchools.filter { wanted.contains($0) } } ?? allSchools
+        let areas = [countyArea] + shown
+
+        // 1. Counts per published cell.
+        var counts: [Key: (num: Int, den: Int)] = [:]
+        func add(_ key: Key, _ n: Int, _ d: Int) {
+            let c = counts[key] ?? (0, 0)
+            counts[key] = (c.num + n, c.den + d)
+        }
+        for s in strata {
+            for area in [countyArea, s.school] {
+                add(Key(measure: s.measure, area: area, year: s.year, grade: nil, sex: nil), s.numerator, s.denominator)
+                switch breakdown {
+                case .none: break
+                case .grade: add(Key(measure: s.measure, area: area, year: s.year, grade: s.grade, sex: nil), s.numerator, s.denominator)
+                case .sex: add(Key(measure: s.measure, area: area, year: s.year, grade: nil, sex: s.sex), s.numerator, s.denominator)
+                case .gradeSex: add(Key(measure: s.measure, area: area, year: s.year, grade: s.grade, sex: s.sex), s.numerator, s.denominator)
+                }
+            }
+        }
+        for f in followUps where yearSet.contains(f.fromYear) && yearSet.contains(f.fromYear + 1) {
+            for area in [countyArea, f.school] {
+                add(Key(measure: Self.incidenceMeasure, area: area, year: f.fromYear, grade: nil, sex: nil), f.incident, f.followed)
+            }
+        }
+        // 2. Suppression.
+        let groups = Self.groups(keys: Array(counts.keys), schools: allSchools, breakdown: breakdown)
+        let hidden = suppress ? Self.suppress(counts: counts, groups: groups, threshold: settings.suppressionThreshold)
+                              : (numerators: Set<Key>(), denominators: Set<Key>())
+
+        // 3. Cells.
+        var cells: [RateCell] = []
+        var cellIndex: [Key: Int] = [:]
+        let measureOrder = Dictionary(uniqueKeysWithValues: Measure.all.enumerated().map { ($1.id, $0) })
+        let areaOrder = Dictionary(uniqueKeysWithValues: areas.enumerated().map { ($1, $0) })
+        let keys = counts.keys.filter { areaOrder[$0.area] != nil && $0.measure != Self.incidenceMeasure }.sorted {
+            (measureOrder[$0.measure] ?? 99, areaOrder[$0.area]!, $0.year, $0.grade ?? -1, $0.sex ?? -1)
+                < (measureOrder[$1.measure] ?? 99, areaOrder[$1.area]!, $1.year, $1.grade ?? -1, $1.sex ?? -1)
+        }
+        for key in keys {
+            let c = counts[key]!
+            cellIndex[key] = cells.count
+            cells.append(cell(key, c, hidden))
+        }
+
+        // 4. Changes and trends on the totals.
+        var changes: [Change] = []
+        var trends: [TrendTest] = []
+        let sortedYears = years.sorted()
+        for measure in Measure.all {
+            for area in areas {
+                let totals = sortedYears.map { counts[Key(measure: measure.id, area: area, year: $0, grade: nil, sex: nil)] }
+                let hiddenYears = sortedYears.map { hidden.numerators.contains(Key(measure: measure.id, area: area, year: $0, grade: nil, sex: nil)) }
+                for i in sortedYears.indices.dropFirst() {
+                    guard let a = totals[i - 1], let b = totals[i], a.den > 0, b.den > 0, sortedYears[i] == sortedYears[i - 1] + 1 else { continue }
+                    let suppressed = hiddenYears[i] || hiddenYears[i - 1]
+                    let d = Statistics.newcombe(b.num, b.den, a.num, a.den)
+                    let z = Statistics.twoProportionZ(b.num, b.den, a.num, a.den)
+                    changes.append(Change(measure: measure.id, area: area, fromYear: sortedYears[i - 1], toYear: sortedYears[i],
+                                          differencePP: suppressed ? nil : d.map { $0.difference * 100 },
+                                          lowerPP: suppressed ? nil : d.map { $0.interval.lower * 100 },
+                                          upperPP: suppressed ? nil : d.map { $0.interval.upper * 100 },
+                                          p: suppressed ? nil : z?.p, suppressed: suppressed))
+                }
+                if sortedYears.count >= 3, totals.allSatisfy({ ($0?.den ?? 0) > 0 }) {
+                    let suppressed = hiddenYears.contains(true)
+                    let t = Statistics.cochranArmitage(successes: totals.map { $0!.num }, totals: totals.map { $0!.den })
+                    trends.append(TrendTest(measure: measure.id, area: area, fromYear: sortedYears.first!, toYear: sortedYears.last!,
+                                            z: suppressed ? nil : t?.z, p: suppressed ? nil : t?.p, suppressed: suppressed))
+                }
+            }
+        }
+
+        // 5. Direct standardisation by grade × sex to the county in the reference year.
+        let referenceYear = settings.standardReference == "first" ? sortedYears.first : Int(settings.standardReference)
+        var standardised: [StandardisedRate] = []
+        var strataByCell: [Key: [Int: (num: Int, den: Int)]] = [:]   // (measure, area, year) → stratum (grade*10+sex)
+        for s in strata {
+            for area in [countyArea, s.school] {
+                let k = Key(measure: s.measure, area: area, year: s.year, grade: nil, sex: nil)
+                let stratum = s.grade * 10 + s.sex
+                let c = strataByCell[k, default: [:]][stratum] ?? (0, 0)
+                strataByCell[k, default: [:]][stratum] = (c.num + s.numerator, c.den + s.denominator)
+            }
+        }
+        if let referenceYear {
+            for measure in Measure.all {
+                guard let reference = strataByCell[Key(measure: measure.id, area: countyArea, year: referenceYear, grade: nil, sex: nil)] else { continue }
+                for area in areas {
+                    for year in sortedYears {
+                        let k = Key(measure: measure.id, area: area, year: year, grade: nil, sex: nil)
+                        guard let own = strataByCell[k] else { continue }
+                        // Strata the area has and the reference has: the reference's grade × sex mix within them.
+                        let shared = own.keys.filter { (own[$0]?.den ?? 0) > 0 && (reference[$0]?.den ?? 0) > 0 }.sorted()
+                        guard !shared.isEmpty else { continue }
+                        var suppressed = hidden.numerators.contains(k)
+                        if breakdown == .gradeSex {
+                            suppressed = suppressed || shared.contains { hidden.numerators.contains(Key(measure: measure.id, area: area, year: year, grade: $0 / 10, sex: $0 % 10)) }
+                        }
+                        let s = Statistics.directlyStandardised(counts: shared.map { own[$0]!.num }, populations: shared.map { own[$0]!.den },
+                                                                reference: shared.map { Double(reference[$0]!.den) })
+                        standardised.append(StandardisedRate(measure: measure.id, area: area, year: year,
+                                                             rate: suppressed ? nil : s?.rate, lower: suppressed ? nil : s?.interval.lower,
+                                                             upper: suppressed ? nil : s?.interval.upper, suppressed: suppressed))
+                    }
+                }
+            }
+        }
+
+        // 6. Incidence.
+        var incidence: [Incidence] = []
+        for area in areas {
+            for year in sortedYears {
+                let k = Key(measure: Self.incidenceMeasure, area: area, year: year, grade: nil, sex: nil)
+                guard let c = counts[k] else { continue }
+                let atRisk = followUps.filter { $0.fromYear == year && (area == countyArea || $0.school == area) }.reduce(0) { $0 + $1.atRisk }
+                let suppressed = hidden.numerators.contains(k)
+                let w = Statistics.wilson(c.num, c.den)
+                incidence.append(Incidence(
+                    area: area, fromYear: year, toYear: year + 1,
+                    atRisk: suppressed && atRisk < settings.suppressionThreshold ? nil : atRisk,
+                    followed: hidden.denominators.contains(k) ? nil : c.den, incident: suppressed ? nil : c.num,
+                    rate: suppressed || c.den == 0 ? nil : Double(c.num) / Double(c.den),
+                    lower: suppressed ? nil : w?.lower, upper: suppressed ? nil : w?.upper,
+                    lostToFollowUp: atRisk == 0 ? nil : Double(atRisk - c.den) / Double(atRisk), suppressed: suppressed))
+            }
+        }
+
+        // 7. Targets.
+        var targets: [TargetResult] = []
+        for target in settings.targets {
+            for area in areas {
+                for year in sortedYears {
+                    switch target.kind {
+                    case .level:
+                        let c = cellIndex[Key(measure: target.measure, area: area, year: year, grade: nil, sex: nil)].map { cells[$0] }
+                        guard let c, let goal = target.atLeast else { continue }
+                        if let rate = c.rate {
+                            targets.append(TargetResult(target: target.id, area: area, year: year, status: rate >= goal ? .met : .notMet,
+                                                        value: rate, gap: goal - rate))
+                        } else {
+                            targets.append(TargetResult(target: target.id, area: area, year: year, status: .notMeasurable, value: nil, gap: nil))
+                        }
+                    case .yearOnYearChange:
+                        guard year != sortedYears.first, let goal = target.atMostPP,
+                              counts[Key(measure: target.measure, area: area, year: year, grade: nil, sex: nil)] != nil else { continue }
+                        let change = changes.first { $0.measure == target.measure && $0.area == area && $0.toYear == year }
+                        if let d = change?.differencePP {
+                            targets.append(TargetResult(target: target.id, area: area, year: year, status: d <= goal ? .met : .notMet,
+                                                        value: d, gap: d - goal))
+                        } else {
+                            targets.append(TargetResult(target: target.id, area: area, year: year, status: .notMeasurable, value: nil, gap: nil))
+                        }
+                    }
+                }
+            }
+        }
+
+        return TrendReport(
+            title: title, generated: generated, years: sortedYears, areas: areas, breakdown: breakdown, suppressionOn: suppress,
+            suppressionThreshold: settings.suppressionThreshold, unstableDenominator: settings.unstableDenominator,
+            containsIdentifiableData: !suppress, referenceYear: referenceYear, ruleVersions: ruleVersions,
+            measures: Measure.all.filter { m in cells.contains { $0.measure == m.id } }, cells: cells, changes: changes, trends: trends,
+            standardised: standardised, incidence: incidence, targets: targets,
+            targetSources: Dictionary(uniqueKeysWithValues: settings.targets.map { ($0.id, $0.source) }))
+    }
+
+    private func cell(_ key: Key, _ c: (num: Int, den: Int), _ hidden: (numerators: Set<Key>, denominators: Set<Key>)) -> RateCell {
+        let numeratorHidden = hidden.numerators.contains(key)
+        let w = Statistics.wilson(c.num, c.den)
+        var cell = RateCell(measure: key.measure, area: key.area, year: key.year, grade: key.grade, sex: key.sex,
+                            numerator: numeratorHidden ? nil : c.num, denominator: hidden.denominators.contains(key) ? nil : c.den,
+                            rate: numeratorHidden || c.den == 0 ? nil : Double(c.num) / Double(c.den),
+                            lower: numeratorHidden ? nil : w?.lower, upper: numeratorHidden ? nil : w?.upper,
+                            suppressed: numeratorHidden, unstable: !numeratorHidden && c.den < settings.unstableDenominator)
+        cell.trueNumerator = c.num
+        cell.trueDenominator = c.den
+        return cell
+    }
+}
+
+// MARK: - Small-cell suppression
+
+/// A published total and the published cells that add up to it. `total == nil`: the total is public anyway
+/// (e.g. pass + fail = the number scored).
+struct SuppressionGroup: Hashable {
+    var total: TrendReportBuilder.Key?
+    var members: [TrendReportBuilder.Key]
+    /// Whether denominators add up too (areas and breakdowns), or only numerators (bands, pass/fail).
+    var denominatorsAdd: Bool
+}
+
+extension TrendReportBuilder {
+    /// Every way a published value could be recovered by subtraction.
+    static func groups(keys: [Key], schools: [String], breakdown: Breakdown) -> [SuppressionGroup] {
+        let keySet = Set(keys)
+        var groups: [SuppressionGroup] = []
+        // County = Σ schools, for each measure, year and breakdown cell.
+        var bySlice: [Key: [Key]] = [:]
+        for k in keys where k.area != countyArea {
+            var county = k
+            county.area = countyArea
+            bySlice[county, default: []].append(k)
+        }
+        for (county, members) in bySlice where keySet.contains(county) {
+            groups.append(SuppressionGroup(total: county, members: members.sorted { $0.area < $1.area }, denominatorsAdd: true))
+        }
+        // Area total = Σ breakdown cells.
+        if breakdown != .none {
+            var byTotal: [Key: [Key]] = [:]
+            for k in keys where k.grade != nil || k.sex != nil {
+                var total = k
+                total.grade = nil
+                total.sex = nil
+                byTotal[total, default: []].append(k)
+            }
+            for (total, members) in byTotal where keySet.contains(total) {
+                groups.append(SuppressionGroup(total: total, members: members, denominatorsAdd: true))
+            }
+        }
+        // Poor vision = mild + moderate + severe; pass + fail = everyone scored.
+        for k in keys where k.measure == "poor_vision" {
+            let bands = ["poor_vision_mild", "poor_vision_moderate", "poor_vision_severe"].map { m -> Key in var b = k; b.measure = m; return b }
+            groups.append(SuppressionGroup(total: k, members: bands.filter(keySet.contains), denominatorsAdd: false))
+        }
+        for k in keys where k.measure == "fitness_pass" {
+            var fail = k
+            fail.measure = "fitness_fail"
+            if keySet.contains(fail) { groups.append(SuppressionGroup(total: nil, members: [k, fail], denominatorsAdd: false)) }
+        }
+        return groups
+    }
+
+    /// Primary suppression (numerator or denominator below the threshold), then complementary suppression
+    /// until no group has exactly one hidden value among its total and members.
+    static func suppress(counts: [Key: (num: Int, den: Int)], groups: [SuppressionGroup], threshold: Int)
+        -> (numerators: Set<Key>, denominators: Set<Key>) {
+        var numerators = Set<Key>(), denominators = Set<Key>()
+        for (key, c) in counts {
+            if c.num < threshold || c.den < threshold { numerators.insert(key) }
+            if c.den < threshold { denominators.insert(key) }
+        }
+        func settle(_ hidden: inout Set<Key>, groups: [SuppressionGroup], value: (Key) -> Int) {
+            var changed = true
+            while changed {
+                changed = false
+                for g in groups {
+                    let all = (g.total.map { [$0] } ?? []) + g.members
+                    let hiddenCount = all.filter(hidden.contains).count
+                    guard hiddenCount == 1 else { continue }
+                    // Hide the smallest other value in the group (a member before the total).
+                    let candidates = all.filter { !hidden.contains($0) }.sorted {
+                        ($0 == g.total ? 1 : 0, value($0), $0.area) < ($1 == g.total ? 1 : 0, value($1), $1.area)
+                    }
+                    if let next = candidates.first { hidden.insert(next); changed = true }
+                }
+            }
+        }
+        settle(&denominators, groups: groups.filter(\.denominatorsAdd)) { counts[$0]?.den ?? 0 }
+        numerators.formUnion(denominators)
+        settle(&numerators, groups: groups) { counts[$0]?.num ?? 0 }
+        return (numerators, denominators)
+    }
+}

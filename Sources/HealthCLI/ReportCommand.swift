@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import HealthAnalytics
+import HealthCore
+import HealthIngest
+import HealthStore
+import Yams
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Reports for the health office.",
+        subcommands: [Trends.self])
+
+    struct Trends: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rates per school and year with 95 % intervals, changes, trend tests, standardised rates, incidence and targets.",
+            discussion: """
+                Small cells are suppressed by default (threshold and settings in Config/report.yaml), with \\
+                complementary suppression so that no suppressed value can be recovered from a total. \\
+                --no-suppression turns that off and stamps the output as containing identifiable data.
+
+                Examples:
+                  schoolhealth report trends --format html -o report.html
+                  schoolhealth report trends --from 2022 --to 2024 --school SH-P01 --by grade,sex --format md
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "First school year shown (default: the first in the database).")
+        var from: Int?
+        @Option(help: "Last school year shown (default: the last in the database).")
+        var to: Int?
+        @Option(help: ArgumentHelp("Show only these schools (the county total always covers all).", valueName: "code"))
+        var school: [String] = []
+        @Option(help: ArgumentHelp("Break each school's rates down.", valueName: "grade|sex|grade,sex"))
+        var by: String?
+        @Option(help: ArgumentHelp("Output format (default: from the -o extension, else md).", valueName: "html|csv|json|md"))
+        var format: String?
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "path"))
+        var output: String?
+        @Flag(help: "Turn small-cell suppression off (the output then contains identifiable data and says so).")
+        var noSuppression = false
+
+        func validate() throws {
+            if let by, Breakdown(rawValue: by) == nil { throw ValidationError("--by takes grade, sex or grade,sex") }
+            if let format, ReportFormat(rawValue: format) == nil { throw ValidationError("--format takes html, csv, json or md") }
+            if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to)") }
+        }
+
+        func run() throws {
+            let configDir = try ConfigLocator.locate(explicit: global.config)
+            let settingsText = try String(contentsOfFile: configDir + "/report.yaml", encoding: .utf8)
+            let settings = try YAMLDecoder().decode(ReportSettings.self, from: settingsText)
+            let config = try SchoolHealthConfig.load(directory: configDir)
+            guard FileManager.default.fileExists(atPath: global.databasePath) else {
+                throw CLIError("\(global.databasePath): no database there; import some screenings first (or run schoolhealth demo)")
+            }
+            let store = try Store.open(path: global.databasePath)
+            let available = try store.reportYears()
+            guard let first = from ?? available.first, let last = to ?? available.last else {
+                throw CLIError("\(global.databasePath): no screenings to report on")
+            }
+            let latest = settings.countScreening == "latest"
+            let strata = try store.reportCounts(fromYear: first, toYear: last, latest: latest).map {
+                Stratum(measure: $0.measure, school: $0.school, year: $0.year, grade: $0.grade, sex: $0.sex, numerator: $0.numerator, denominator: $0.denominator)
+            }
+            let followUps = try store.myopiaFollowUp(fromYear: first, toYear: last, latest: latest).map {
+                FollowUp(school: $0.school, fromYear: $0.fromYear, atRisk: $0.atRisk, followed: $0.followed, incident: $0.incident)
+            }
+            var builder = TrendReportBuilder(settings: settings, years: Array(first...last), schools: school.isEmpty ? nil : school,
+                                             breakdown: by.flatMap(Breakdown.init(rawValue:)) ?? .none, suppress: !noSuppression)
+            builder.title = "SchoolHealth trend report \(first)–\(last)"
+            let report = builder.build(strata: strata, followUps: followUps, generated: ISO8601DateFormatter().string(from: Date()),
+                                       ruleVersions: ["vision": config.vision.versionTag, "spine": config.spine.versionTag,
+                                                      "fitness": config.fitness.versionTag, "report": settings.version])
+            let chosen = format.flatMap(ReportFormat.init(rawValue:))
+                ?? output.flatMap { ReportFormat(rawValue: ($0 as NSString).pathExtension.lowercased()) } ?? .md
+            var text = try report.render(chosen)
+            if chosen == .csv { text = "\u{FEFF}" + text }   // Excel opens UTF-8 CSV with a BOM
+            if let output {
+                try text.write(toFile: output, atomically: true, encoding: .utf8)
+                Console.error("wrote \(output) (\(chosen.rawValue), \(report.cells.count) cells, suppression \(report.suppressionOn ? "on" : "OFF: identifiable data"))")
+            } else {
+                print(text, terminator: "")
+            }
+        }
+    }
+}
