@@ -101,7 +101,7 @@ extension TrendReport {
     }
 
     func chart(area: Area, measures: [(String, String)]) -> String {
-        let width = 340.0, height = 170.0, left = 34.0, right = 8.0, top = 8.0, bottom = 22.0
+        let width = 340.0, height = 170.0, left = 34.0, right = 18.0, top = 14.0, bottom = 22.0
         guard years.count >= 1 else { return "" }
         func x(_ i: Int) -> Double { years.count == 1 ? (left + width - right) / 2 : left + (width - left - right) * Double(i) / Double(years.count - 1) }
         func y(_ v: Double) -> Double { top + (height - top - bottom) * (1 - v) }

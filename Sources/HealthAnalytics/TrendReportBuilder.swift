@@ -130,7 +130,8 @@ public struct TrendReportBuilder: Sendable {
                                                                 reference: shared.map { Double(reference[$0]!.den) })
                         standardised.append(StandardisedRate(measure: measure.id, area: area, year: year,
                                                              rate: suppressed ? nil : s?.rate, lower: suppressed ? nil : s?.interval.lower,
-                                                             upper: suppressed ? nil : s?.interval.upper, suppressed: suppressed))
+                                                             // A proportion cannot exceed 1: the gamma interval's upper end is capped there.
+                                                             upper: suppressed ? nil : s.map { min(1, $0.interval.upper) }, suppressed: suppressed))
                     }
                 }
             }
