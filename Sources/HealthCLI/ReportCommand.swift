@@ -61,10 +61,11 @@ struct ReportCommand: ParsableCommand {
                 throw CLIError("\(global.databasePath): no screenings to report on")
             }
             let latest = settings.countScreening == "latest"
-            let strata = try store.reportCounts(fromYear: first, toYear: last, latest: latest).map {
+            let data = try store.reportData(fromYear: first, toYear: last, latest: latest)
+            let strata = data.strata.map {
                 Stratum(measure: $0.measure, school: $0.school, year: $0.year, grade: $0.grade, sex: $0.sex, numerator: $0.numerator, denominator: $0.denominator)
             }
-            let followUps = try store.myopiaFollowUp(fromYear: first, toYear: last, latest: latest).map {
+            let followUps = data.followUps.map {
                 FollowUp(school: $0.school, fromYear: $0.fromYear, atRisk: $0.atRisk, followed: $0.followed, incident: $0.incident)
             }
             var builder = TrendReportBuilder(settings: settings, years: Array(first...last), schools: school.isEmpty ? nil : school,

@@ -1,4 +1,5 @@
 internal import GRDB
+internal import CSQLite
 
 /// Counts of one measure in one stratum: school × school year × grade × sex.
 public struct StratumCount: Sendable, Equatable, Codable {
@@ -28,78 +29,73 @@ public struct FollowUpCount: Sendable, Equatable, Codable {
 }
 
 extension Store {
-    /// Numerators and denominators of every report measure, per school, year, grade and sex.
-    /// Counts only — no student is identified. When a student has several screenings in a school year,
-    /// the earliest (or latest) counts.
-    public func reportCounts(fromYear: Int, toYear: Int, latest: Bool = false) throws(StoreError) -> [StratumCount] {
-        let order = latest ? "DESC" : "ASC"
-        return try run { db in
-            var out: [StratumCount] = []
-            func collect(_ sql: String, _ measures: [(String, String, String)]) throws {
-                let rows = try Row.fetchCursor(db, sql: sql, arguments: [fromYear, toYear])
-                while let r = try rows.next() {
-                    for (measure, num, den) in measures {
-                        let d: Int = r[den]
-                        guard d > 0 || (r[num] as Int) > 0 else { continue }
-                        out.append(StratumCount(measure: measure, school: r["school_code"], year: r["school_year"], grade: r["grade"],
-                                                sex: r["sex"], numerator: r[num], denominator: d))
-                    }
+    /// Numerators and denominators of every report measure, per school, year, grade and sex, and the
+    /// myopia follow-ups between consecutive years. Counts only — no student is identified.
+    ///
+    /// When a student has several screenings in a school year, the earliest (or, with `latest`, the last)
+    /// counts. Each table is read once, in key order (student, date), so one pass also links each student's
+    /// years for incidence; no sort, and memory holds one student at a time.
+    public func reportData(fromYear: Int, toYear: Int, latest: Bool = false) throws(StoreError) -> (strata: [StratumCount], followUps: [FollowUpCount]) {
+        try run { db in
+            let connection = db.sqliteConnection
+            var aggregate = ReportAggregator()
+            func scan(_ sql: String, _ body: (OpaquePointer) -> Void) throws {
+                var statement: OpaquePointer?
+                guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+                    throw StoreError.sqlite(path: path, code: sqlite3_errcode(connection), message: String(cString: sqlite3_errmsg(connection)))
+                }
+                defer { sqlite3_finalize(statement) }
+                sqlite3_bind_int64(statement, 1, Int64(fromYear))
+                sqlite3_bind_int64(statement, 2, Int64(toYear))
+                var rc = sqlite3_step(statement)
+                while rc == SQLITE_ROW {
+                    body(statement)
+                    rc = sqlite3_step(statement)
+                }
+                guard rc == SQLITE_DONE else {
+                    throw StoreError.sqlite(path: path, code: rc, message: String(cString: sqlite3_errmsg(connection)))
                 }
             }
-            try collect("""
-                SELECT school_code, school_year, grade, sex,
-                       SUM(complete) AS screened, SUM(complete = 1 AND myopic = 1) AS myopic,
-                       SUM(complete = 1 AND myopia_grade = 3) AS high,
-                       SUM(complete = 1 AND poor_vision IS NOT NULL) AS pv_screened, SUM(complete = 1 AND poor_vision > 0) AS pv,
-                       SUM(complete = 1 AND poor_vision = 1) AS pv1, SUM(complete = 1 AND poor_vision = 2) AS pv2,
-                       SUM(complete = 1 AND poor_vision = 3) AS pv3
-                FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY student_id, school_year ORDER BY screening_date \(order)) AS k
-                      FROM vision_screening WHERE school_year BETWEEN ?1 AND ?2)
-                WHERE k = 1 GROUP BY school_code, school_year, grade, sex
-                """, [("myopia", "myopic", "screened"), ("high_myopia", "high", "screened"), ("poor_vision", "pv", "pv_screened"),
-                      ("poor_vision_mild", "pv1", "pv_screened"), ("poor_vision_moderate", "pv2", "pv_screened"),
-                      ("poor_vision_severe", "pv3", "pv_screened")])
-            try collect("""
-                SELECT school_code, school_year, grade, sex, SUM(complete) AS screened,
-                       SUM(complete = 1 AND lateral_positive = 1) AS lateral, SUM(complete = 1 AND sagittal_abnormal = 1) AS sagittal,
-                       SUM(complete = 1 AND abnormal = 1) AS abnormal
-                FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY student_id, school_year ORDER BY screening_date \(order)) AS k
-                      FROM spine_screening WHERE school_year BETWEEN ?1 AND ?2)
-                WHERE k = 1 GROUP BY school_code, school_year, grade, sex
-                """, [("spine_lateral_positive", "lateral", "screened"), ("spine_sagittal_abnormal", "sagittal", "screened"),
-                      ("spine_abnormal", "abnormal", "screened")])
-            try collect("""
-                SELECT school_code, school_year, scoring_grade AS grade, sex,
-                       SUM(status = 0) AS scored, SUM(status = 0 AND band <= 1) AS good, SUM(status = 0 AND band <= 2) AS pass,
-                       SUM(status = 0 AND band = 3) AS fail, SUM(bmi_category IS NOT NULL) AS measured,
-                       SUM(bmi_category = 2) AS overweight, SUM(bmi_category = 3) AS obese,
-                       COUNT(*) AS tested, SUM(status = 2) AS exempt
-                FROM fitness_test WHERE school_year BETWEEN ?1 AND ?2 GROUP BY school_code, school_year, scoring_grade, sex
-                """, [("fitness_excellent_good", "good", "scored"), ("fitness_pass", "pass", "scored"), ("fitness_fail", "fail", "scored"),
-                      ("overweight", "overweight", "measured"), ("obesity", "obese", "measured"), ("fitness_exempt", "exempt", "tested")])
-            return out
-        }
-    }
-
-    /// Students not myopic at one school year's counted screening, followed to the next year's.
-    public func myopiaFollowUp(fromYear: Int, toYear: Int, latest: Bool = false) throws(StoreError) -> [FollowUpCount] {
-        let order = latest ? "DESC" : "ASC"
-        return try run { db in
-            try Row.fetchAll(db, sql: """
-                WITH c AS MATERIALIZED (
-                    SELECT student_id, school_year, school_code, complete, myopic FROM (
-                        SELECT student_id, school_year, school_code, complete, myopic,
-                               ROW_NUMBER() OVER (PARTITION BY student_id, school_year ORDER BY screening_date \(order)) AS k
-                        FROM vision_screening WHERE school_year BETWEEN ?1 AND ?2) WHERE k = 1)
-                SELECT a.school_code, a.school_year, COUNT(*) AS at_risk,
-                       SUM(b.complete = 1) AS followed, SUM(b.complete = 1 AND b.myopic = 1) AS incident
-                FROM c a LEFT JOIN c b ON b.student_id = a.student_id AND b.school_year = a.school_year + 1
-                WHERE a.complete = 1 AND a.myopic = 0 AND a.school_year < ?2
-                GROUP BY a.school_code, a.school_year
-                """, arguments: [fromYear, toYear]).map { r in
-                FollowUpCount(school: r["school_code"], fromYear: r["school_year"], atRisk: r["at_risk"],
-                              followed: r["followed"] ?? 0, incident: r["incident"] ?? 0)
+            func int(_ s: OpaquePointer, _ i: Int32) -> Int? { sqlite3_column_type(s, i) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(s, i)) }
+            func text(_ s: OpaquePointer, _ i: Int32) -> String { sqlite3_column_text(s, i).map { String(cString: $0) } ?? "" }
+            func bytes(_ s: OpaquePointer, _ i: Int32) -> UnsafeBufferPointer<UInt8> {
+                UnsafeBufferPointer(start: sqlite3_column_text(s, i), count: Int(sqlite3_column_bytes(s, i)))
             }
+
+            // Vision: key order; the counted screening per (student, year); follow-ups per student.
+            var student = StudentTracker()
+            try scan("""
+                SELECT student_id, school_year, school_code, grade, sex, complete, myopic, poor_vision, myopia_grade
+                FROM vision_screening WHERE school_year BETWEEN ?1 AND ?2 ORDER BY student_id, screening_date
+                """) { s in
+                let row = VisionRow(year: Int(sqlite3_column_int64(s, 1)), school: aggregate.intern(bytes(s, 2)), grade: Int(sqlite3_column_int64(s, 3)),
+                                    sex: Int(sqlite3_column_int64(s, 4)), complete: sqlite3_column_int64(s, 5) == 1, myopic: int(s, 6),
+                                    poorVision: int(s, 7), grade3: int(s, 8) == 3)
+                student.add(id: bytes(s, 0), row: row, latest: latest) { rows in aggregate.vision(rows, toYear: toYear) }
+            }
+            student.finish { rows in aggregate.vision(rows, toYear: toYear) }
+
+            var spine = StudentTracker()
+            try scan("""
+                SELECT student_id, school_year, school_code, grade, sex, complete, lateral_positive, sagittal_abnormal, abnormal
+                FROM spine_screening WHERE school_year BETWEEN ?1 AND ?2 ORDER BY student_id, screening_date
+                """) { s in
+                let row = VisionRow(year: Int(sqlite3_column_int64(s, 1)), school: aggregate.intern(bytes(s, 2)), grade: Int(sqlite3_column_int64(s, 3)),
+                                    sex: Int(sqlite3_column_int64(s, 4)), complete: sqlite3_column_int64(s, 5) == 1,
+                                    myopic: int(s, 6), poorVision: int(s, 7), grade3: int(s, 8) == 1)
+                spine.add(id: bytes(s, 0), row: row, latest: latest) { rows in aggregate.spine(rows) }
+            }
+            spine.finish { rows in aggregate.spine(rows) }
+
+            try scan("""
+                SELECT school_code, school_year, scoring_grade, sex, status, band, bmi_category
+                FROM fitness_test WHERE school_year BETWEEN ?1 AND ?2
+                """) { s in
+                aggregate.fitness(school: aggregate.intern(bytes(s, 0)), year: Int(sqlite3_column_int64(s, 1)), grade: Int(sqlite3_column_int64(s, 2)),
+                                  sex: Int(sqlite3_column_int64(s, 3)), status: Int(sqlite3_column_int64(s, 4)), band: int(s, 5), bmi: int(s, 6))
+            }
+            _ = text
+            return aggregate.result()
         }
     }
 
@@ -111,5 +107,147 @@ extension Store {
                 UNION SELECT school_year FROM fitness_test ORDER BY 1
                 """)
         }
+    }
+}
+
+/// One screening as the report pass reads it (vision; spine reuses the fields).
+struct VisionRow {
+    var year: Int
+    var school: String
+    var grade: Int
+    var sex: Int
+    var complete: Bool
+    var myopic: Int?
+    var poorVision: Int?
+    /// Vision: high myopia. Spine: any abnormality.
+    var grade3: Bool
+}
+
+/// Groups one student's rows (read in key order) and picks the counted screening of each school year.
+struct StudentTracker {
+    private var current: [UInt8] = []
+    private var rows: [VisionRow] = []
+
+    mutating func add(id: UnsafeBufferPointer<UInt8>, row: VisionRow, latest: Bool, flush: ([VisionRow]) -> Void) {
+        if !current.elementsEqual(id) {
+            finish(flush)
+            current = Array(id)
+        }
+        if let last = rows.last, last.year == row.year {
+            if latest { rows[rows.count - 1] = row }   // key order is date order: the later screening replaces
+        } else {
+            rows.append(row)
+        }
+    }
+
+    mutating func finish(_ flush: ([VisionRow]) -> Void) {
+        if !rows.isEmpty { flush(rows) }
+        rows.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Adds up counted screenings into strata.
+struct ReportAggregator {
+    struct Key: Hashable { var school: String; var year: Int; var grade: Int; var sex: Int }
+    struct FollowKey: Hashable { var school: String; var year: Int }
+    // Vision: screened, myopic, high, pvScreened, pv, pv1, pv2, pv3 / spine: screened, lateral, sagittal, abnormal /
+    // fitness: scored, good, pass, fail, measured, overweight, obese, tested, exempt.
+    var vision: [Key: [Int]] = [:]
+    var spineCounts: [Key: [Int]] = [:]
+    var fitnessCounts: [Key: [Int]] = [:]
+    var follow: [FollowKey: (atRisk: Int, followed: Int, incident: Int)] = [:]
+    private var schools: [String] = []
+    private var lastSchool: (bytes: [UInt8], string: String) = ([], "")
+
+    /// One String per school code, not one per row.
+    mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        if lastSchool.bytes.elementsEqual(bytes) { return lastSchool.string }
+        let s = String(decoding: bytes, as: UTF8.self)
+        lastSchool = (Array(bytes), s)
+        return s
+    }
+
+    mutating func vision(_ rows: [VisionRow], toYear: Int) {
+        for (i, r) in rows.enumerated() {
+            let key = Key(school: r.school, year: r.year, grade: r.grade, sex: r.sex)
+            var c = vision[key] ?? Array(repeating: 0, count: 8)
+            if r.complete {
+                c[0] += 1
+                if r.myopic == 1 { c[1] += 1 }
+                if r.grade3 { c[2] += 1 }
+                if let pv = r.poorVision {
+                    c[3] += 1
+                    if pv > 0 { c[4] += 1 }
+                    if (1...3).contains(pv) { c[4 + pv] += 1 }
+                }
+            }
+            vision[key] = c
+            // Incidence: not myopic at a complete screening, followed to the next school year.
+            if r.complete, r.myopic == 0, r.year < toYear {
+                let f = FollowKey(school: r.school, year: r.year)
+                var counts = follow[f] ?? (0, 0, 0)
+                counts.atRisk += 1
+                if i + 1 < rows.count, rows[i + 1].year == r.year + 1, rows[i + 1].complete {
+                    counts.followed += 1
+                    if rows[i + 1].myopic == 1 { counts.incident += 1 }
+                }
+                follow[f] = counts
+            }
+        }
+    }
+
+    mutating func spine(_ rows: [VisionRow]) {
+        for r in rows {
+            let key = Key(school: r.school, year: r.year, grade: r.grade, sex: r.sex)
+            var c = spineCounts[key] ?? Array(repeating: 0, count: 4)
+            if r.complete {
+                c[0] += 1
+                if r.myopic == 1 { c[1] += 1 }        // lateral_positive
+                if r.poorVision == 1 { c[2] += 1 }    // sagittal_abnormal
+                if r.grade3 { c[3] += 1 }             // abnormal
+            }
+            spineCounts[key] = c
+        }
+    }
+
+    mutating func fitness(school: String, year: Int, grade: Int, sex: Int, status: Int, band: Int?, bmi: Int?) {
+        let key = Key(school: school, year: year, grade: grade, sex: sex)
+        var c = fitnessCounts[key] ?? Array(repeating: 0, count: 9)
+        if status == 0 {
+            c[0] += 1
+            if let band {
+                if band <= 1 { c[1] += 1 }
+                if band <= 2 { c[2] += 1 }
+                if band == 3 { c[3] += 1 }
+            }
+        }
+        if let bmi {
+            c[4] += 1
+            if bmi == 2 { c[5] += 1 }
+            if bmi == 3 { c[6] += 1 }
+        }
+        c[7] += 1
+        if status == 2 { c[8] += 1 }
+        fitnessCounts[key] = c
+    }
+
+    func result() -> (strata: [StratumCount], followUps: [FollowUpCount]) {
+        var out: [StratumCount] = []
+        func emit(_ table: [Key: [Int]], _ measures: [(String, Int, Int)]) {
+            for (k, c) in table.sorted(by: { ($0.key.school, $0.key.year, $0.key.grade, $0.key.sex) < ($1.key.school, $1.key.year, $1.key.grade, $1.key.sex) }) {
+                for (measure, num, den) in measures where c[den] > 0 || c[num] > 0 {
+                    out.append(StratumCount(measure: measure, school: k.school, year: k.year, grade: k.grade, sex: k.sex, numerator: c[num], denominator: c[den]))
+                }
+            }
+        }
+        emit(vision, [("myopia", 1, 0), ("high_myopia", 2, 0), ("poor_vision", 4, 3), ("poor_vision_mild", 5, 3),
+                      ("poor_vision_moderate", 6, 3), ("poor_vision_severe", 7, 3)])
+        emit(spineCounts, [("spine_lateral_positive", 1, 0), ("spine_sagittal_abnormal", 2, 0), ("spine_abnormal", 3, 0)])
+        emit(fitnessCounts, [("fitness_excellent_good", 1, 0), ("fitness_pass", 2, 0), ("fitness_fail", 3, 0),
+                             ("overweight", 5, 4), ("obesity", 6, 4), ("fitness_exempt", 8, 7)])
+        let followUps = follow.sorted { ($0.key.school, $0.key.year) < ($1.key.school, $1.key.year) }.map {
+            FollowUpCount(school: $0.key.school, fromYear: $0.key.year, atRisk: $0.value.atRisk, followed: $0.value.followed, incident: $0.value.incident)
+        }
+        return (out, followUps)
     }
 }
