@@ -63,7 +63,8 @@ let package = Package(
         .testTarget(name: "HealthIngestTests", dependencies: [
             "HealthIngest", "HealthStore", "HealthCore", "HealthSynthetic", "HealthTestSupport",
         ]),
-        .testTarget(name: "HealthAnalyticsTests", dependencies: ["HealthAnalytics", "HealthCore", "HealthTestSupport"]),
+        .testTarget(name: "HealthAnalyticsTests", dependencies: ["HealthAnalytics", "HealthCore", "HealthTestSupport"],
+                    exclude: ["reference"]),   // the Python script that computes the statsmodels/scipy reference values
         .testTarget(name: "HealthSyntheticTests", dependencies: ["HealthSynthetic", "HealthTestSupport"]),
         .testTarget(name: "HealthCLITests", dependencies: [
             "HealthCLI", "HealthStore", "HealthCore", "HealthSynthetic", "HealthTestSupport",

@@ -168,3 +168,31 @@ struct CLITests {
         #expect(again.stdout.contains("\"inserted\":150000"))
     }
 }
+
+@Suite("schoolhealth report trends", .serialized)
+struct ReportCLITests {
+    @Test("Every format from the demo database; suppression off is stamped; breakdowns work")
+    func formats() throws {
+        let dir = TestSupport.temporaryDirectory("report")
+        #expect(try schoolhealth(["demo"], in: dir).status == 0)
+        for format in ["html", "csv", "json", "md"] {
+            let r = try schoolhealth(["report", "trends", "-o", dir + "/r." + format], in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json"))) as! [String: Any]
+        #expect((json["years"] as? [Int]) == [2022, 2023, 2024])
+        #expect((json["suppressionOn"] as? Bool) == true)
+        let html = try String(contentsOfFile: dir + "/r.html", encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("优良率"))
+        let csv = try #require(FileManager.default.contents(atPath: dir + "/r.csv"))
+        #expect(Array(csv.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        let off = try schoolhealth(["report", "trends", "--no-suppression", "--format", "md"], in: dir)
+        #expect(off.stdout.contains("IDENTIFIABLE DATA"))
+        let strata = try schoolhealth(["report", "trends", "--by", "grade,sex", "--school", "SH-P01", "--from", "2023", "--format", "json"], in: dir)
+        let parsed = try JSONSerialization.jsonObject(with: Data(strata.stdout.utf8)) as! [String: Any]
+        #expect((parsed["areas"] as? [String]) == ["county", "SH-P01"])
+        #expect((parsed["cells"] as? [[String: Any]])?.contains { $0["grade"] != nil && $0["sex"] != nil } == true)
+        let bad = try schoolhealth(["report", "trends", "--by", "class"], in: dir)
+        #expect(bad.status == 64)
+    }
+}

@@ -67,3 +67,45 @@ struct StoreTests {
         #expect(try store.counts().batches == 3)
     }
 }
+
+@Suite("Report counts")
+struct ReportCountTests {
+    /// The one-pass aggregation gives the same counts as plain SQL with a window function.
+    @Test("reportData equals an independent SQL aggregation (earliest screening per student and year)")
+    func matchesSQL() throws {
+        let store = try Store.inMemory()
+        let screenings: [(String, String, Int, Int?, Int)] = [   // student, date, complete, myopic, poor vision
+            ("s1", "2023-09-10", 1, 1, 2), ("s1", "2024-03-01", 1, 0, 0),   // two in school year 2023: the first counts
+            ("s1", "2024-09-10", 1, 1, 3), ("s2", "2023-09-12", 1, 0, 0), ("s2", "2024-09-12", 1, 1, 1),
+            ("s3", "2023-09-12", 0, nil, 1), ("s3", "2024-09-12", 1, 0, 0), ("s4", "2023-09-15", 1, 0, 0),
+        ]
+        try store.queue.write { db in
+            try db.execute(sql: "INSERT INTO import_batch (id, kind, file_name, file_sha256, file_bytes, encoding, profile, rule_version, imported_at) VALUES (1, 'vision', 'f', 'x', 1, 'UTF-8', 'p', 'r', 'now')")
+            for (i, s) in screenings.enumerated() {
+                let year = Int(s.1.prefix(4))! - (Int(s.1.dropFirst(5).prefix(2))! < 9 ? 1 : 0)
+                try db.execute(sql: """
+                    INSERT INTO vision_screening (student_id, screening_date, school_year, school_code, grade, sex, glasses, myopic, poor_vision, complete, batch_id, source_line)
+                    VALUES (?, ?, ?, 'S', 11, 1, 0, ?, ?, ?, 1, ?)
+                    """, arguments: [s.0, s.1, year, s.3, s.4, s.2, i + 2])
+            }
+        }
+        let data = try store.reportData(fromYear: 2023, toYear: 2024)
+        let sql = try store.debugRows("""
+            SELECT school_year, SUM(complete), SUM(complete = 1 AND myopic = 1), SUM(complete = 1 AND poor_vision > 0) FROM (
+              SELECT *, ROW_NUMBER() OVER (PARTITION BY student_id, school_year ORDER BY screening_date) AS k FROM vision_screening)
+            WHERE k = 1 GROUP BY school_year ORDER BY school_year
+            """)
+        for row in sql {
+            let year = Int(row[0]!)!
+            let myopia = data.strata.first { $0.measure == "myopia" && $0.year == year }!
+            let poor = data.strata.first { $0.measure == "poor_vision" && $0.year == year }!
+            #expect(myopia.denominator == Int(row[1]!)! && myopia.numerator == Int(row[2]!)!)
+            #expect(poor.numerator == Int(row[3]!)!)
+        }
+        // Incidence 2023 → 2024: at risk s2, s4 (s1 myopic, s3 incomplete); followed s2; incident s2.
+        #expect(data.followUps == [FollowUpCount(school: "S", fromYear: 2023, atRisk: 2, followed: 1, incident: 1)])
+        // With the latest screening of a year: s1's 2023 is the March one (not myopic): at risk, followed, incident.
+        let latest = try store.reportData(fromYear: 2023, toYear: 2024, latest: true)
+        #expect(latest.followUps.first?.atRisk == 3 && latest.followUps.first?.incident == 2)
+    }
+}
