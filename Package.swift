@@ -33,18 +33,20 @@ let package = Package(
 
         .target(name: "HealthCore"),
         .target(name: "HealthStore", dependencies: [
-            "HealthCore", "CSQLite",
+            "HealthCore", "HealthRisk", "CSQLite",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),   // the audit log's hash chain
         ]),
         .target(name: "HealthIngest", dependencies: [
-            "HealthCore", "HealthStore", "CLibCSV",
+            "HealthCore", "HealthStore", "HealthRisk", "CLibCSV",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "HealthSynthetic", dependencies: ["HealthCore"]),
         .target(name: "HealthAnalytics", dependencies: ["HealthCore"]),
+        .target(name: "HealthRisk", dependencies: ["HealthCore"]),
         .target(name: "HealthCLI", dependencies: [
-            "HealthCore", "HealthStore", "HealthIngest", "HealthAnalytics", "HealthSynthetic",
+            "HealthCore", "HealthStore", "HealthIngest", "HealthAnalytics", "HealthRisk", "HealthSynthetic",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),

@@ -8,7 +8,7 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import screening exports (CSV).",
-        subcommands: [Vision.self, Spine.self, Fitness.self])
+        subcommands: [Vision.self, Spine.self, Fitness.self, Psych.self])
 
     /// The options every import takes.
     struct Common: ParsableArguments {
@@ -67,6 +67,18 @@ struct ImportCommand: ParsableCommand {
                 """)
         @OptionGroup var common: Common
         func run() throws { try common.run(.spine) }
+    }
+
+    struct Psych: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import psychological screening scores (PHQ-9, GAD-7, MHT, SCL-90, SDQ) and raise flags by the risk rules.",
+            discussion: """
+                Scores only: no questionnaire item text is stored. Each row is evaluated by Config/rules/risk.yaml (a \
+                proposal for the county centre to approve); a matching rule raises a flag that opens the student's case \
+                or joins the open one, recording the rule and its version. Same guarantees as `import vision`.
+                """)
+        @OptionGroup var common: Common
+        func run() throws { try common.run(.psych) }
     }
 
     struct Fitness: ParsableCommand {

@@ -1,4 +1,5 @@
 public import HealthCore
+public import HealthRisk
 import Foundation
 import Yams
 import Crypto
@@ -26,6 +27,7 @@ public struct SchoolHealthConfig: Sendable {
     public var vision: VisionRules
     public var spine: SpineRules
     public var fitness: FitnessRules
+    public var risk: RiskRules
     public var profiles: [ColumnProfile]
 
     /// Loads `rules/vision.yaml` and every `profiles/*.yaml` under `directory`, plus any `extraProfiles` files.
@@ -37,6 +39,7 @@ public struct SchoolHealthConfig: Sendable {
         var spine: SpineRules = try decode(SpineRules.self, path: spinePath)
         spine.versionTag = "\(spine.version)@\(try digest(path: spinePath).prefix(8))"
         let fitness = try FitnessConfigLoader.load(directory: directory)
+        let risk = try RiskRulesLoader.load(path: directory + "/rules/risk.yaml")
 
         let profileDir = directory + "/profiles"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: profileDir)) ?? [])
@@ -44,7 +47,7 @@ public struct SchoolHealthConfig: Sendable {
         var raw: [(RawProfile, String)] = []
         for name in names { raw.append((try decode(RawProfile.self, path: profileDir + "/" + name), profileDir + "/" + name)) }
         for path in extraProfiles { raw.append((try decode(RawProfile.self, path: path), path)) }
-        return SchoolHealthConfig(directory: directory, vision: vision, spine: spine, fitness: fitness, profiles: try resolve(raw))
+        return SchoolHealthConfig(directory: directory, vision: vision, spine: spine, fitness: fitness, risk: risk, profiles: try resolve(raw))
     }
 
     /// Profiles of one kind (e.g. "vision").

@@ -91,6 +91,7 @@ public struct FileImporter: Sendable {
         case .vision: return try run(VisionImporter.self, path: path, options: options, reject: reject)
         case .spine: return try run(SpineImporter.self, path: path, options: options, reject: reject)
         case .fitness: return try run(FitnessImporter.self, path: path, options: options, reject: reject)
+        case .psych: return try run(PsychImporter.self, path: path, options: options, reject: reject)
         }
     }
 

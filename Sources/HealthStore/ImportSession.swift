@@ -4,13 +4,14 @@ internal import CSQLite
 
 /// What kind of screening a batch holds.
 public enum ScreeningKind: String, Sendable, CaseIterable {
-    case vision, spine, fitness
+    case vision, spine, fitness, psych
 
     var table: ScreeningTable {
         switch self {
         case .vision: return .vision
         case .spine: return .spine
         case .fitness: return .fitness
+        case .psych: return .psych
         }
     }
 }

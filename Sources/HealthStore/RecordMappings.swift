@@ -1,4 +1,5 @@
 public import HealthCore
+public import HealthRisk
 internal import CSQLite
 
 /// Column values of the spine and fitness tables, in the order of `ScreeningTable.spine` / `.fitness`.
@@ -131,4 +132,29 @@ public enum FitnessWriteOutcome: Equatable, Sendable {
     case written(WriteOutcome, school: String)
     /// No school given and none known for the student.
     case unplaced
+}
+
+extension ImportSession {
+    /// Writes one psychological screening (scores only). When a risk rule matched a newly stored or changed
+    /// result, a flag is raised: it opens the student's case or joins the open one.
+    public func write(psych s: PsychScores, student: String, sex: Int, school: String, grade: Int, className: String?, date: String,
+                      schoolYear: Int, rule: RiskRule?, deadlines: DeadlinePolicy, now: Int, line: Int) throws -> WriteOutcome {
+        var put = Filler(values: values)
+        put(.text(student)); put(.text(date)); put(.text(s.instrument.rawValue))
+        put(.int(Int64(schoolYear))); put(.text(school)); put(.int(Int64(grade))); put(Self.text(className)); put(.int(Int64(sex)))
+        put(Self.int(s.total)); put(Self.int(s.item9)); put(Self.int(s.validity)); put(Self.int(s.item85)); put(Self.int(s.item97))
+        put(Self.int(s.positiveItems)); put(Self.int(s.factorMaxHundredths)); put(Self.int(s.informant))
+        put(Self.text(rule?.tier.rawValue)); put(Self.text(rule?.id)); put(Self.text(rule?.version))
+        let outcome = try writeValues(line: line)
+        if let rule, outcome == .inserted || outcome == .updated {
+            do {
+                _ = try Ledger.flag(db, student: student, school: school, className: className, tier: rule.tier, kind: "rule",
+                                    ruleID: rule.id, ruleVersion: rule.version,
+                                    reason: "\(s.instrument.rawValue) \(rule.condition.description) (\(rule.source))",
+                                    actor: Actor(role: .counsellor, organisation: school, user: "import batch \(batch)"),
+                                    now: now, policy: deadlines, batch: batch)
+            } catch let error as StoreError { throw error } catch { throw StoreError(error, path: path) }
+        }
+        return outcome
+    }
 }

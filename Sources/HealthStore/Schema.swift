@@ -101,6 +101,94 @@ enum Schema {
                     LEFT JOIN code_provenance p ON p.code = f.provenance;
                 """)
         }
+        migrator.registerMigration("v3-psych-cases-audit") { db in
+            try db.execute(sql: ScreeningTable.psych.createSQL)
+            for index in ScreeningTable.psych.indexes { try db.execute(sql: index.createSQL) }
+            try db.execute(sql: """
+                CREATE TABLE psych_case (
+                    id                  INTEGER PRIMARY KEY,
+                    student_id          TEXT    NOT NULL,
+                    school_code         TEXT    NOT NULL,
+                    class_name          TEXT,
+                    tier                TEXT    NOT NULL,
+                    state               TEXT    NOT NULL,
+                    opened_at           INTEGER NOT NULL,
+                    state_entered_at    INTEGER NOT NULL,
+                    due_at              INTEGER,
+                    escalations         INTEGER NOT NULL DEFAULT 0,
+                    escalated_state     TEXT,
+                    referred_to_centre  INTEGER NOT NULL DEFAULT 0,
+                    hospital            TEXT,
+                    closed_at           INTEGER
+                );
+                CREATE UNIQUE INDEX psych_case_open ON psych_case(student_id) WHERE state <> 'closed';
+                CREATE INDEX psych_case_school ON psych_case(school_code, state);
+                CREATE INDEX psych_case_centre ON psych_case(referred_to_centre, state) WHERE referred_to_centre = 1;
+                CREATE INDEX psych_case_hospital ON psych_case(hospital, state) WHERE hospital IS NOT NULL;
+                CREATE TABLE psych_flag (
+                    id            INTEGER PRIMARY KEY,
+                    case_id       INTEGER NOT NULL REFERENCES psych_case(id),
+                    student_id    TEXT    NOT NULL,
+                    tier          TEXT    NOT NULL,
+                    kind          TEXT    NOT NULL,   -- rule | observation | disclosure | incident
+                    rule_id       TEXT,
+                    rule_version  TEXT,
+                    reason        TEXT    NOT NULL,
+                    raised_by     TEXT    NOT NULL,
+                    raised_role   TEXT    NOT NULL,
+                    raised_org    TEXT    NOT NULL,
+                    raised_at     INTEGER NOT NULL,
+                    batch_id      INTEGER REFERENCES import_batch(id)
+                );
+                CREATE INDEX psych_flag_case ON psych_flag(case_id);
+                CREATE TABLE case_transition (
+                    id                 INTEGER PRIMARY KEY,
+                    case_id            INTEGER NOT NULL REFERENCES psych_case(id),
+                    from_state         TEXT    NOT NULL,
+                    to_state           TEXT    NOT NULL,
+                    actor_user         TEXT    NOT NULL,
+                    actor_role         TEXT    NOT NULL,
+                    actor_org          TEXT    NOT NULL,
+                    at                 INTEGER NOT NULL,
+                    note               TEXT    NOT NULL,
+                    guardian_informed  INTEGER NOT NULL,
+                    consent            TEXT    NOT NULL,
+                    emergency_override TEXT,
+                    feedback_attendance TEXT,
+                    feedback_safety    TEXT,
+                    feedback_next_visit TEXT
+                );
+                CREATE INDEX case_transition_case ON case_transition(case_id);
+                -- The "school – class – student" grid: who mentors or teaches whom.
+                CREATE TABLE mentor_assignment (
+                    school_code TEXT NOT NULL,
+                    class_name  TEXT,
+                    student_id  TEXT NOT NULL,
+                    mentor      TEXT NOT NULL,
+                    role        TEXT NOT NULL,   -- mentor | class-teacher
+                    PRIMARY KEY (student_id, mentor, role)
+                );
+                CREATE INDEX mentor_assignment_mentor ON mentor_assignment(mentor);
+                -- Append-only, hash-chained: every read and change of a case leaves one row.
+                CREATE TABLE audit_event (
+                    seq        INTEGER PRIMARY KEY,
+                    at         INTEGER NOT NULL,
+                    actor_user TEXT    NOT NULL,
+                    actor_role TEXT    NOT NULL,
+                    actor_org  TEXT    NOT NULL,
+                    action     TEXT    NOT NULL,
+                    case_id    INTEGER,
+                    detail     TEXT    NOT NULL,
+                    prev_hash  TEXT    NOT NULL,
+                    hash       TEXT    NOT NULL
+                );
+                CREATE INDEX audit_event_case ON audit_event(case_id);
+                CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                """)
+        }
         return migrator
     }
 }
@@ -204,6 +292,19 @@ struct ScreeningTable {
                 ("complete", "INTEGER"),
             ], notNull: ["complete"]),
         indexes: [IndexSpec(name: "spine_screening_key", table: "spine_screening", columns: ["student_id", "screening_date"], unique: true)])
+
+    /// Psychological screening scores (no item text), one per student, date and instrument.
+    static let psych = ScreeningTable(
+        name: "psych_screening",
+        columns: columns(.key, [("student_id", "TEXT"), ("screening_date", "TEXT"), ("instrument", "TEXT")],
+                         notNull: ["student_id", "screening_date", "instrument"])
+            + columns(.payload, [
+                ("school_year", "INTEGER"), ("school_code", "TEXT"), ("grade", "INTEGER"), ("class_name", "TEXT"), ("sex", "INTEGER"),
+                ("total", "INTEGER"), ("item9", "INTEGER"), ("validity", "INTEGER"), ("item85", "INTEGER"), ("item97", "INTEGER"),
+                ("positive_items", "INTEGER"), ("factor_max_x100", "INTEGER"), ("informant", "INTEGER"),
+            ], notNull: ["school_year", "school_code", "grade", "sex"])
+            + columns(.derived, [("tier", "TEXT"), ("rule_id", "TEXT"), ("rule_version", "TEXT")]),
+        indexes: [IndexSpec(name: "psych_screening_key", table: "psych_screening", columns: ["student_id", "screening_date", "instrument"], unique: true)])
 
     /// Physical-fitness tests (2014 standard), one per student and school year. Times in seconds
     /// (50 m in tenths), lengths in tenths of a cm, height in mm, weight in tenths of a kg, scores in
