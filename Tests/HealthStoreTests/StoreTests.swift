@@ -11,11 +11,11 @@ struct StoreTests {
     func migrated() throws {
         let path = TestSupport.temporaryDirectory("store") + "/db.sqlite"
         let store = try Store.open(path: path)
-        #expect(try store.appliedMigrations() == ["v1-batches-vision-revisions", "v2-spine-fitness"])
+        #expect(try store.appliedMigrations() == ["v1-batches-vision-revisions", "v2-spine-fitness", "v3-psych-cases-audit"])
         #expect(try store.integrityCheck() == "ok")
         #expect(try store.debugRows("PRAGMA journal_mode")[0][0] == "wal")
         // Opening again is a no-op.
-        #expect(try Store.open(path: path).appliedMigrations().count == 2)
+        #expect(try Store.open(path: path).appliedMigrations().count == 3)
     }
 
     @Test("A database from a newer SchoolHealth is refused, naming what it does not know")
