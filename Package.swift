@@ -67,6 +67,7 @@ let package = Package(
         ]),
         .testTarget(name: "HealthAnalyticsTests", dependencies: ["HealthAnalytics", "HealthCore", "HealthTestSupport"],
                     exclude: ["reference"]),   // the Python script that computes the statsmodels/scipy reference values
+        .testTarget(name: "HealthRiskTests", dependencies: ["HealthRisk", "HealthTestSupport"]),
         .testTarget(name: "HealthSyntheticTests", dependencies: ["HealthSynthetic", "HealthTestSupport"]),
         .testTarget(name: "HealthCLITests", dependencies: [
             "HealthCLI", "HealthStore", "HealthCore", "HealthSynthetic", "HealthTestSupport",

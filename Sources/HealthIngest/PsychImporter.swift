@@ -39,7 +39,7 @@ struct PsychImporter: RecordImporter {
         let c = map.index
         (instrument, total, item9, validity, item85, item97) = (c["instrument"], c["total"], c["item9"], c["validity"], c["item85"], c["item97"])
         (positive, factorMax, informant) = (c["positive_items"], c["factor_max"], c["informant"])
-        items = (1...9).map { c["item_\($0)"] }
+        items = (1...9).map { c["phq9_q\($0)"] }
     }
 
     var warnings: [String] {
@@ -101,17 +101,17 @@ struct PsychImporter: RecordImporter {
                     if let i9 = scores.item9, i9 != itemScores[8]! { reader.add(item9, value: String(i9), reason: "differs from item 9 in the item columns") }
                     scores.item9 = itemScores[8]
                 }
-                if scores.total == nil { reader.add(total, value: "", reason: "is empty: PHQ-9 needs its total (or all nine items)") }
-                if scores.item9 == nil { reader.add(item9, value: "", reason: "is empty: PHQ-9 needs item 9 (self-harm thoughts) to be screened for risk") }
+                if scores.total == nil, !reader.hasProblem(total) { reader.add(total, value: "", reason: "is empty: PHQ-9 needs its total (or all nine items)") }
+                if scores.item9 == nil, !reader.hasProblem(item9) { reader.add(item9, value: "", reason: "is empty: PHQ-9 needs item 9 (self-harm thoughts) to be screened for risk") }
             case .gad7:
                 scores.total = score(record, total, 0...21, what: "GAD-7 total")
-                if scores.total == nil { reader.add(total, value: "", reason: "is empty: GAD-7 needs its total") }
+                if scores.total == nil, !reader.hasProblem(total) { reader.add(total, value: "", reason: "is empty: GAD-7 needs its total") }
             case .mht:
                 scores.total = score(record, total, 0...90, what: "MHT total")
                 scores.validity = score(record, validity, 0...10, what: "MHT validity score")
                 scores.item85 = yesNo(record, item85)
                 scores.item97 = yesNo(record, item97)
-                if scores.total == nil { reader.add(total, value: "", reason: "is empty: MHT needs its total") }
+                if scores.total == nil, !reader.hasProblem(total) { reader.add(total, value: "", reason: "is empty: MHT needs its total") }
                 if let v = scores.validity, v >= 7 { doubtful += 1 }
             case .scl90:
                 scores.total = score(record, total, 90...450, what: "SCL-90 total")
@@ -122,7 +122,7 @@ struct PsychImporter: RecordImporter {
                     guard (1000...5000).contains(m) else { throw FieldProblem(reason: "is not a factor mean from 1 to 5") }
                     return m / 10
                 }
-                if scores.total == nil { reader.add(total, value: "", reason: "is empty: SCL-90 needs its total") }
+                if scores.total == nil, !reader.hasProblem(total) { reader.add(total, value: "", reason: "is empty: SCL-90 needs its total") }
             case .sdq:
                 scores.total = score(record, total, 0...40, what: "SDQ total difficulties")
                 scores.informant = reader.value(record, informant) { raw throws(FieldProblem) in
@@ -134,8 +134,8 @@ struct PsychImporter: RecordImporter {
                     default: throw FieldProblem(reason: "is not an SDQ informant: 家长 parent, 教师 teacher or 自评 self")
                     }
                 }
-                if scores.total == nil { reader.add(total, value: "", reason: "is empty: SDQ needs its total") }
-                if scores.informant == nil { reader.add(informant, value: "", reason: "is empty: SDQ cut-offs depend on the informant") }
+                if scores.total == nil, !reader.hasProblem(total) { reader.add(total, value: "", reason: "is empty: SDQ needs its total") }
+                if scores.informant == nil, !reader.hasProblem(informant) { reader.add(informant, value: "", reason: "is empty: SDQ cut-offs depend on the informant") }
             }
         }
         guard reader.problems.isEmpty, let id = who.id, let sex = who.sex, let school = who.school, let grade = who.grade, let date = who.date else {

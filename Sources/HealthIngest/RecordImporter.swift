@@ -63,6 +63,9 @@ struct RowReader {
 
     mutating func begin() { problems.removeAll(keepingCapacity: true) }
 
+    /// Whether the field in `column` already has a problem on this row.
+    func hasProblem(_ column: Int?) -> Bool { column.map { c in problems.contains { $0.column == headers[c] } } ?? false }
+
     mutating func add(_ column: Int?, value: String, reason: String) {
         problems.append(RowProblem(column: column.map { headers[$0] } ?? "(whole row)", value: value, reason: reason))
     }
