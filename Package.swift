@@ -16,6 +16,7 @@ let package = Package(
     name: "SchoolHealth",
     products: [
         .executable(name: "schoolhealth", targets: ["schoolhealth"]),
+        .executable(name: "schoolhealth-bench", targets: ["HealthBenchmarks"]),
     ],
     dependencies: [
         // Command-line parsing, help text and validation: saves a hand-written parser for ~15 options.
@@ -54,6 +55,9 @@ let package = Package(
             "HealthCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // The referral-queue benchmark (timed in-process).
+        .executableTarget(name: "HealthBenchmarks", dependencies: ["HealthStore", "HealthRisk"]),
 
         .target(name: "HealthTestSupport", dependencies: ["HealthCore"]),
         .testTarget(name: "HealthCoreTests", dependencies: [

@@ -127,7 +127,16 @@ enum Ledger {
     static func chainHash(prev: String, seq: Int64, at: Int, user: String, role: String, org: String, action: String, caseID: Int64?, detail: String) -> String {
         // Unit separators keep fields from running into each other.
         let text = [prev, String(seq), String(at), user, role, org, action, caseID.map(String.init) ?? "", detail].joined(separator: "\u{1F}")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return hex(SHA256.hash(data: Data(text.utf8)))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for b in digest { out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func isMentor(_ db: Database, user: String, student: String) throws -> Bool {
@@ -153,15 +162,16 @@ enum Ledger {
             if tier < current {
                 let state = CaseState(rawValue: open["state"])!
                 let due = policy.due(tier: tier, state: state, enteredAt: open["state_entered_at"])
-                try db.execute(sql: "UPDATE psych_case SET tier = ?, due_at = MIN(IFNULL(due_at, ?), ?) WHERE id = ?",
-                               arguments: [tier.rawValue, due, due, caseID])
+                try db.execute(sql: """
+                    UPDATE psych_case SET tier = ?, due_at = MIN(IFNULL(due_at, ?), ?), effective_urgency = MAX(0, ? - escalations) WHERE id = ?
+                    """, arguments: [tier.rawValue, due, due, tier.urgency, caseID])
             }
         } else {
             let due = policy.due(tier: tier, state: .identified, enteredAt: now)
             try db.execute(sql: """
-                INSERT INTO psych_case (student_id, school_code, class_name, tier, state, opened_at, state_entered_at, due_at)
-                VALUES (?, ?, ?, ?, 'identified', ?, ?, ?)
-                """, arguments: [student, school, className, tier.rawValue, now, now, due])
+                INSERT INTO psych_case (student_id, school_code, class_name, tier, state, opened_at, state_entered_at, due_at, effective_urgency)
+                VALUES (?, ?, ?, ?, 'identified', ?, ?, ?, ?)
+                """, arguments: [student, school, className, tier.rawValue, now, now, due, tier.urgency])
             caseID = db.lastInsertedRowID
             opened = true
         }
@@ -299,34 +309,40 @@ extension Store {
             case .hospital: scope = ("hospital = ? AND state <> 'closed'", [actor.organisation])
             case .mentor: scope = ("state <> 'closed' AND student_id IN (SELECT student_id FROM mentor_assignment WHERE mentor = ?)", [actor.user])
             }
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT id, student_id, school_code, tier, state, opened_at, due_at, escalations, escalated_state FROM psych_case WHERE \(scope.0)
-                """, arguments: scope.1)
-            var entries: [QueueEntry] = []
-            var info: [Int64: (student: String, school: String)] = [:]
-            for r in rows {
-                let id: Int64 = r["id"]
-                var escalations: Int = r["escalations"]
-                let state: String = r["state"]
-                let due: Int? = r["due_at"]
-                if let due, due < now, (r["escalated_state"] as String?) != state {
-                    // An overdue step escalates once: the case rises a tier in the queue and the escalation is logged.
-                    escalations += 1
-                    try db.execute(sql: "UPDATE psych_case SET escalations = ?, escalated_state = ? WHERE id = ?", arguments: [escalations, state, id])
-                    try Ledger.audit(db, at: now, actor: Actor(role: actor.role, organisation: actor.organisation, user: "system"),
-                                     action: "escalated", caseID: id, detail: "\(state) overdue since \(due)")
-                }
-                entries.append(QueueEntry(caseID: id, tier: Tier(rawValue: r["tier"])!, state: CaseState(rawValue: state)!,
-                                          openedAt: r["opened_at"], dueAt: due, escalations: escalations))
-                info[id] = (r["student_id"], r["school_code"])
+            // Overdue steps escalate once each: the case rises a tier and the escalation is logged.
+            let escalated = try Row.fetchAll(db, sql: """
+                UPDATE psych_case SET escalations = escalations + 1, escalated_state = state, effective_urgency = MAX(0, effective_urgency - 1)
+                WHERE \(scope.0) AND (escalated_state IS NULL OR escalated_state <> state) AND due_at < ?
+                RETURNING id, state, due_at
+                """, arguments: scope.1 + [now])
+            for r in escalated {
+                try Ledger.audit(db, at: now, actor: Actor(role: actor.role, organisation: actor.organisation, user: "system"),
+                                 action: "escalated", caseID: r["id"], detail: "\(r["state"] as String) overdue since \(r["due_at"] as Int)")
             }
-            let ordered = Queue.order(entries, now: now).prefix(limit)
-            for e in ordered { try Ledger.audit(db, at: now, actor: actor, action: "read", caseID: e.caseID, detail: "listed in queue") }
-            return ordered.map { e in
-                QueueItem(caseId: e.caseID, studentId: info[e.caseID]!.student, school: info[e.caseID]!.school, tier: e.tier,
-                          effectiveTier: e.effectiveTier, state: e.state, openedAt: e.openedAt, dueAt: e.dueAt,
-                          overdueSeconds: e.overdue(at: now), escalations: e.escalations)
+            // Queue.order's policy, read in index order so that only the first `limit` cases leave the database:
+            // per urgency after escalation (red first), the overdue cases by due time (most overdue first),
+            // then the others by age.
+            var rows: [Row] = []
+            for urgency in 0...2 where rows.count < limit {
+                rows += try Row.fetchAll(db, sql: """
+                    SELECT id, student_id, school_code, tier, state, opened_at, due_at, escalations FROM psych_case
+                    WHERE \(scope.0) AND effective_urgency = ? AND due_at < ? ORDER BY due_at, opened_at, id LIMIT ?
+                    """, arguments: scope.1 + [urgency, now, limit - rows.count])
+                guard rows.count < limit else { break }
+                rows += try Row.fetchAll(db, sql: """
+                    SELECT id, student_id, school_code, tier, state, opened_at, due_at, escalations FROM psych_case
+                    WHERE \(scope.0) AND effective_urgency = ? AND (due_at IS NULL OR due_at >= ?) ORDER BY opened_at, id LIMIT ?
+                    """, arguments: scope.1 + [urgency, now, limit - rows.count])
             }
+            let listed = rows.map { r in
+                QueueItem(caseId: r["id"], studentId: r["student_id"], school: r["school_code"], tier: Tier(rawValue: r["tier"])!,
+                          effectiveTier: QueueEntry(caseID: r["id"], tier: Tier(rawValue: r["tier"])!, state: CaseState(rawValue: r["state"])!,
+                                                    openedAt: r["opened_at"], dueAt: r["due_at"], escalations: r["escalations"]).effectiveTier,
+                          state: CaseState(rawValue: r["state"])!, openedAt: r["opened_at"], dueAt: r["due_at"],
+                          overdueSeconds: max(0, now - ((r["due_at"] as Int?) ?? now)), escalations: r["escalations"])
+            }
+            for item in listed { try Ledger.audit(db, at: now, actor: actor, action: "read", caseID: item.caseId, detail: "listed in queue") }
+            return listed
         }
     }
 

@@ -117,14 +117,27 @@ enum Schema {
                     due_at              INTEGER,
                     escalations         INTEGER NOT NULL DEFAULT 0,
                     escalated_state     TEXT,
+                    -- The queue's first key: the tier's urgency (0 red, 1 orange, 2 yellow) less the escalations, at least 0.
+                    effective_urgency   INTEGER NOT NULL,
                     referred_to_centre  INTEGER NOT NULL DEFAULT 0,
                     hospital            TEXT,
                     closed_at           INTEGER
                 );
                 CREATE UNIQUE INDEX psych_case_open ON psych_case(student_id) WHERE state <> 'closed';
-                CREATE INDEX psych_case_school ON psych_case(school_code, state);
-                CREATE INDEX psych_case_centre ON psych_case(referred_to_centre, state) WHERE referred_to_centre = 1;
-                CREATE INDEX psych_case_hospital ON psych_case(hospital, state) WHERE hospital IS NOT NULL;
+                -- The queue reads each scope in order: overdue cases by due time, the others by age, per urgency.
+                CREATE INDEX psych_case_school_due ON psych_case(school_code, effective_urgency, due_at) WHERE state <> 'closed';
+                CREATE INDEX psych_case_school_age ON psych_case(school_code, effective_urgency, opened_at) WHERE state <> 'closed';
+                CREATE INDEX psych_case_centre_due ON psych_case(effective_urgency, due_at) WHERE referred_to_centre = 1 AND state <> 'closed';
+                CREATE INDEX psych_case_centre_age ON psych_case(effective_urgency, opened_at) WHERE referred_to_centre = 1 AND state <> 'closed';
+                CREATE INDEX psych_case_hospital_due ON psych_case(hospital, effective_urgency, due_at) WHERE state <> 'closed';
+                CREATE INDEX psych_case_hospital_age ON psych_case(hospital, effective_urgency, opened_at) WHERE state <> 'closed';
+                -- Steps that may still escalate, by due time, per scope.
+                CREATE INDEX psych_case_school_pending ON psych_case(school_code, due_at)
+                    WHERE state <> 'closed' AND (escalated_state IS NULL OR escalated_state <> state);
+                CREATE INDEX psych_case_centre_pending ON psych_case(due_at)
+                    WHERE referred_to_centre = 1 AND state <> 'closed' AND (escalated_state IS NULL OR escalated_state <> state);
+                CREATE INDEX psych_case_hospital_pending ON psych_case(hospital, due_at)
+                    WHERE state <> 'closed' AND (escalated_state IS NULL OR escalated_state <> state);
                 CREATE TABLE psych_flag (
                     id            INTEGER PRIMARY KEY,
                     case_id       INTEGER NOT NULL REFERENCES psych_case(id),

@@ -171,3 +171,19 @@ struct CaseStoreTests {
         }
     }
 }
+
+@Suite("Queue order in SQL")
+struct QueueOrderTests {
+    @Test("The database's queue order is Queue.order's (tier after escalation, overdue, age) on 2,000 synthetic cases")
+    func sameOrder() throws {
+        let store = try Store.inMemory()
+        try store.seedSyntheticCases(cases: 2_000, schools: 2, auditEvents: 10, now: t0, policy: policy)
+        for actor in [World.centre, Actor(role: .counsellor, organisation: "S001", user: "x")] {
+            let items = try store.queue(actor: actor, now: t0 + 86400, limit: 100_000)
+            let entries = items.map { QueueEntry(caseID: $0.caseId, tier: $0.tier, state: $0.state, openedAt: $0.openedAt, dueAt: $0.dueAt, escalations: $0.escalations) }
+            #expect(items.count > 100)
+            #expect(Queue.order(entries, now: t0 + 86400).map(\.caseID) == items.map(\.caseId))
+        }
+        #expect(try store.verifyAudit().ok)
+    }
+}
