@@ -3,6 +3,8 @@ import Foundation
 import HealthIngest
 import HealthStore
 import HealthSynthetic
+import HealthCore
+import HealthRisk
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,8 +20,9 @@ struct DemoCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let county = SyntheticCounty(seed: 2024, students: students, firstYear: 2022, years: 3)
         let vision = try county.writeVision(to: dir), spine = try county.writeSpine(to: dir), fitness = try county.writeFitness(to: dir)
+        let psych = try county.writePsych(to: dir)
         print("Synthetic county written to \(dir) (no real student data):")
-        for f in vision + spine + fitness {
+        for f in vision + spine + fitness + psych {
             print("  \((f.path as NSString).lastPathComponent): \(f.rows) rows, \(f.encoding), \(f.headers) headers")
         }
         print("\nImporting into \(global.databasePath):")
@@ -33,7 +36,12 @@ struct DemoCommand: ParsableCommand {
             try run.run()
         }
 
+        try ImportRun(global: global, files: [psych[0].path], kind: .psych, rejectsBesideInput: false).run()
         let store = try Store.open(path: global.databasePath)
+        var assignGrid = ReferralsCommand.Assign()
+        assignGrid.global = global
+        assignGrid.file = psych[1].path
+        try assignGrid.run()
         let summary = try store.visionSummary()
         print("\nVision screenings in the database (screening myopia per WS/T 663-2020, complete screenings only):")
         print("  school year  schools  screenings  complete  myopic  myopia rate  poor vision")
@@ -55,6 +63,19 @@ struct DemoCommand: ParsableCommand {
             print("  \(pad(f.schoolYear, 11))  \(pad(f.students, 8))  \(pad(f.scored, 6))  \(pad(f.exempt, 6))  \(pad(f.incomplete, 10))  \(pad(good, 6))  \(pad(pass, 9))  \(pad(f.weakProvenance, 19))")
         }
         print("  (\"on unconfirmed rows\": scores resting on a SINGLE SOURCE, PARTIAL or CONFLICT row of the scoring tables)")
+
+        // The psychological-crisis queue a school counsellor sees a week after the screening.
+        let year = psych[0].schoolYear
+        let asOf = Int(CivilDate(year: year, month: 10, day: 25)!.daysSinceEpoch * 86400 + 2 * 3600)
+        let counsellor = Actor(role: .counsellor, organisation: "SH-J01", user: "demo-counsellor")
+        let queue = try store.queue(actor: counsellor, now: asOf, limit: 8)
+        print("\nReferral queue of the SH-J01 counsellor on \(year)-10-25 (risk rules \(try global.loadConfig().risk.version); top 8):")
+        for item in queue {
+            print("  case \(item.caseId)  \(item.effectiveTier.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  \(item.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  student \(item.studentId)  \(hours(item.overdueSeconds))\(item.escalations > 0 ? " (escalated)" : "")")
+        }
+        let counts = try store.caseCounts(actor: Actor(role: .healthOffice, organisation: "bureau", user: "demo"), now: asOf)
+        print("  county, open cases by tier (what the health office sees): " + counts.open.keys.sorted().map { "\($0) \(counts.open[$0]!)" }.joined(separator: ", "))
+        print("  try: schoolhealth referrals show \(queue.first?.caseId ?? 1) --as counsellor --org SH-J01 --user you")
     }
 
     private func pad(_ v: some CustomStringConvertible, _ n: Int) -> String {

@@ -11,7 +11,8 @@ struct GenerateCommand: ParsableCommand {
             headers; Excel on Chinese Windows, GB18030, with a name column that is never stored; a screening \
             system's UTF-8 export with English headers and decimal acuity), a spine file (the surveillance form) \
             and a fitness file in the national 2014 upload template (no school column; GB18030 in alternate years; \
-            mixed run-time notations; a few exempt students). The same seed gives the same files.
+            mixed run-time notations; a few exempt students); for the last year, psychological screening scores \
+            (PHQ-9, MHT) and the mentor grid. The same seed gives the same files.
             """)
 
     @Option(help: ArgumentHelp("Folder to write into.", valueName: "dir"))
@@ -24,7 +25,7 @@ struct GenerateCommand: ParsableCommand {
     var years: Int = 3
     @Option(help: "The first school year.")
     var firstYear: Int = 2022
-    @Option(help: ArgumentHelp("Write only these kinds (default: all).", valueName: "vision|spine|fitness"))
+    @Option(help: ArgumentHelp("Write only these kinds (default: all).", valueName: "vision|spine|fitness|psych"))
     var only: [String] = []
     @Flag(help: "Print what was written as JSON.")
     var json = false
@@ -32,18 +33,19 @@ struct GenerateCommand: ParsableCommand {
     func validate() throws {
         guard students > 0 else { throw ValidationError("--students must be at least 1") }
         guard (1...20).contains(years) else { throw ValidationError("--years must be 1–20") }
-        for kind in only where !["vision", "spine", "fitness"].contains(kind) {
-            throw ValidationError("--only takes vision, spine or fitness, not \(kind)")
+        for kind in only where !["vision", "spine", "fitness", "psych"].contains(kind) {
+            throw ValidationError("--only takes vision, spine, fitness or psych, not \(kind)")
         }
     }
 
     func run() throws {
         let county = SyntheticCounty(seed: seed, students: students, firstYear: firstYear, years: years)
-        let kinds = only.isEmpty ? ["vision", "spine", "fitness"] : only
+        let kinds = only.isEmpty ? ["vision", "spine", "fitness", "psych"] : only
         var files: [SyntheticCounty.GeneratedFile] = []
         if kinds.contains("vision") { files += try county.writeVision(to: out) }
         if kinds.contains("spine") { files += try county.writeSpine(to: out) }
         if kinds.contains("fitness") { files += try county.writeFitness(to: out) }
+        if kinds.contains("psych") { files += try county.writePsych(to: out) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

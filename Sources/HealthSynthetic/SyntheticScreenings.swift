@@ -148,3 +148,44 @@ extension SyntheticCounty {
         return fields
     }
 }
+
+extension SyntheticCounty {
+    /// Writes the last year's psychological screening scores (PHQ-9 from grade 7, MHT in grades 4–6; scores only)
+    /// and the mentor grid (one class teacher per class) for the same students.
+    public func writePsych(to directory: String) throws -> [GeneratedFile] {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let y = years - 1, year = firstYear + y
+        let path = (directory as NSString).appendingPathComponent("psych-\(year).csv")
+        let mentors = (directory as NSString).appendingPathComponent("mentors-\(year).csv")
+        let writer = try CSVFileWriter(path: path, gb18030: false, bom: true, lineEnding: "\r\n")
+        let grid = try CSVFileWriter(path: mentors, gb18030: false, bom: true, lineEnding: "\r\n")
+        try writer.write("学籍号,性别,学校代码,年级编号,班级,测评日期,量表,总分,第9题,效度量表,第85题,第97题")
+        try grid.write("school_code,class,student_id,mentor,role")
+        var rows = 0
+        for (s, grade) in roster(year: y) where grade >= 4 {
+            var rng = SplitMix64(seed: seed ^ 0x5053_5943 ^ (UInt64(year) << 32) ^ s.id.hashValueStable)
+            let school = school(of: s, grade: grade)
+            let date = CivilDate(year: year, month: 10, day: 14 + Int(rng.next() % 5))!
+            let fields: [String]
+            if grade >= 7 {
+                // Mostly low scores; a long tail.
+                let total = min(27, Int((-log(max(1e-9, rng.unit())) * 4.2).rounded()))
+                let u = rng.unit()
+                let item9 = total >= 8 && u < 0.12 ? (u < 0.03 ? 2 : 1) : 0
+                fields = [s.id, String(s.sex.rawValue), school, String(Self.gradeCode(grade)), String(s.classNo), date.description,
+                          "PHQ-9", String(total), String(item9), "", "", ""]
+            } else {
+                let total = max(0, min(90, Int((38 + rng.normal() * 12).rounded())))
+                fields = [s.id, String(s.sex.rawValue), school, String(Self.gradeCode(grade)), String(s.classNo), date.description,
+                          "MHT", String(total), "", String(Int(rng.next() % 9)), rng.unit() < 0.008 ? "是" : "否", rng.unit() < 0.005 ? "是" : "否"]
+            }
+            try writer.write(fields.joined(separator: ","))
+            try grid.write([school, String(s.classNo), s.id, "班主任-\(school)-\(grade)-\(s.classNo)", "class-teacher"].joined(separator: ","))
+            rows += 1
+        }
+        try writer.close()
+        try grid.close()
+        return [GeneratedFile(path: path, kind: "psych", schoolYear: year, rows: rows, encoding: "UTF-8 with BOM", headers: "Chinese"),
+                GeneratedFile(path: mentors, kind: "mentors", schoolYear: year, rows: rows, encoding: "UTF-8 with BOM", headers: "English")]
+    }
+}

@@ -94,8 +94,8 @@ struct CLITests {
         try schoolhealth(["generate", "--out", a, "--seed", "7", "--students", "300"])
         try schoolhealth(["generate", "--out", b, "--seed", "7", "--students", "300"])
         let all = try FileManager.default.contentsOfDirectory(atPath: a).sorted()
-        #expect(all == ["fitness-2022.csv", "fitness-2023.csv", "fitness-2024.csv", "spine-2022.csv", "spine-2023.csv", "spine-2024.csv",
-                        "vision-2022.csv", "vision-2023.csv", "vision-2024.csv"])
+        #expect(all == ["fitness-2022.csv", "fitness-2023.csv", "fitness-2024.csv", "mentors-2024.csv", "psych-2024.csv",
+                        "spine-2022.csv", "spine-2023.csv", "spine-2024.csv", "vision-2022.csv", "vision-2023.csv", "vision-2024.csv"])
         for f in all {
             #expect(FileManager.default.contents(atPath: a + "/" + f) == FileManager.default.contents(atPath: b + "/" + f))
         }
@@ -121,6 +121,17 @@ struct CLITests {
             #expect(report["encoding"] as? String == (year == 2023 ? "GB18030" : "UTF-8 with BOM"))
         }
         #expect(try store.debugRows("SELECT COUNT(*) > 0 FROM fitness_test WHERE status = 2")[0][0] == "1")   // exempt students
+        // Psych scores raise flags; the mentor grid loads; a mentor sees exactly their own students' cases.
+        let psych = try schoolhealth(["import", "psych", "--db", a + "/db.sqlite", "--json", a + "/psych-2024.csv"])
+        #expect(psych.status == 0, "\(psych.stderr)")
+        #expect(try schoolhealth(["referrals", "assign", "--db", a + "/db.sqlite", "--file", a + "/mentors-2024.csv"]).status == 0)
+        let cases = try store.debugRows("SELECT c.id, m.mentor FROM psych_case c JOIN mentor_assignment m ON m.student_id = c.student_id LIMIT 1")
+        #expect(!cases.isEmpty)
+        let mentor = cases[0][1]!
+        let queue = try schoolhealth(["referrals", "queue", "--db", a + "/db.sqlite", "--as", "mentor", "--org", "x", "--user", mentor, "--json"])
+        let listed = try JSONSerialization.jsonObject(with: Data(queue.stdout.utf8)) as! [String: [[String: Any]]]
+        let expected = try store.debugRows("SELECT COUNT(*) FROM psych_case c JOIN mentor_assignment m ON m.student_id = c.student_id WHERE m.mentor = '\(mentor)'")[0][0]
+        #expect(String(listed["cases"]!.count) == expected)
     }
 
     @Test("demo imports a synthetic county into the database and summarises it; a second run changes nothing")
@@ -194,5 +205,30 @@ struct ReportCLITests {
         #expect((parsed["cells"] as? [[String: Any]])?.contains { $0["grade"] != nil && $0["sex"] != nil } == true)
         let bad = try schoolhealth(["report", "trends", "--by", "class"], in: dir)
         #expect(bad.status == 64)
+    }
+}
+
+@Suite("schoolhealth referrals", .serialized)
+struct ReferralsCLITests {
+    @Test("flag --json carries the caseId; advance refuses an illegal step with the allowed ones; audit verify")
+    func commands() throws {
+        let dir = TestSupport.temporaryDirectory("referrals")
+        let db = dir + "/db.sqlite"
+        let who = ["--as", "counsellor", "--org", "S1", "--user", "wang", "--now", "2024-10-11T10:00:00+08:00"]
+        let flag = try schoolhealth(["referrals", "flag", "--db", db, "--student", "A1", "--tier", "red", "--kind", "disclosure", "--reason", "plan", "--json"] + who)
+        #expect(flag.status == 0, "\(flag.stderr)")
+        let caseID = try #require((try JSONSerialization.jsonObject(with: Data(flag.stdout.utf8)) as? [String: Any])?["caseId"] as? Int)
+        let illegal = try schoolhealth(["referrals", "advance", String(caseID), "--db", db, "--to", "hospital_feedback"] + who)
+        #expect(illegal.status != 0)
+        #expect(illegal.stderr.contains("allowed next: assessed, referred_to_centre, closed"))
+        let other = try schoolhealth(["referrals", "show", String(caseID), "--db", db, "--as", "counsellor", "--org", "S2", "--user", "li"])
+        #expect(other.stderr.contains("no case \(caseID) that you may see"))
+        let missing = try schoolhealth(["referrals", "show", "9999", "--db", db] + who)
+        #expect(missing.stderr.contains("no case 9999 that you may see"))
+        #expect(try schoolhealth(["referrals", "advance", String(caseID), "--db", db, "--to", "referred_to_centre", "--consent", "given", "--guardian-informed"] + who).status == 0)
+        let trail = try schoolhealth(["referrals", "audit", String(caseID), "--db", db, "--json"] + who)
+        #expect(trail.stdout.contains("transition"))
+        let verify = try schoolhealth(["audit", "verify", "--db", db, "--json"])
+        #expect(verify.status == 0 && verify.stdout.contains("\"ok\":true"))
     }
 }
