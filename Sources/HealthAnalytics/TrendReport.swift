@@ -26,32 +26,10 @@ public struct Measure: Sendable, Codable, Equatable {
     public static func named(_ id: String) -> Measure? { all.first { $0.id == id } }
 }
 
-/// One stratum's counts, as the store hands them over.
-public struct Stratum: Sendable, Equatable {
-    public var measure: String
-    public var school: String
-    public var year: Int
-    public var grade: Int
-    public var sex: Int
-    public var numerator: Int
-    public var denominator: Int
-    public init(measure: String, school: String, year: Int, grade: Int, sex: Int, numerator: Int, denominator: Int) {
-        self.measure = measure; self.school = school; self.year = year; self.grade = grade; self.sex = sex
-        self.numerator = numerator; self.denominator = denominator
-    }
-}
-
-/// Students followed from one year to the next (myopia incidence), per school of the earlier year.
-public struct FollowUp: Sendable, Equatable {
-    public var school: String
-    public var fromYear: Int
-    public var atRisk: Int
-    public var followed: Int
-    public var incident: Int
-    public init(school: String, fromYear: Int, atRisk: Int, followed: Int, incident: Int) {
-        self.school = school; self.fromYear = fromYear; self.atRisk = atRisk; self.followed = followed; self.incident = incident
-    }
-}
+/// One stratum's counts, as the store hands them over (a Core type shared by Store and Analytics).
+public typealias Stratum = StratumCount
+/// Students followed from one year to the next.
+public typealias FollowUp = FollowUpCount
 
 /// The report settings of `Config/report.yaml`.
 public struct ReportSettings: Decodable, Sendable {

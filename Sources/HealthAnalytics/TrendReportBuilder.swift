@@ -1,3 +1,4 @@
+public import HealthCore
 /// Builds the trend report from counts: rates and intervals, suppression, changes, trends,
 /// standardisation, incidence and targets. Pure: the caller reads the counts from the store.
 public struct TrendReportBuilder: Sendable {

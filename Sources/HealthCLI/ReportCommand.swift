@@ -62,12 +62,7 @@ struct ReportCommand: ParsableCommand {
             }
             let latest = settings.countScreening == "latest"
             let data = try store.reportData(fromYear: first, toYear: last, latest: latest)
-            let strata = data.strata.map {
-                Stratum(measure: $0.measure, school: $0.school, year: $0.year, grade: $0.grade, sex: $0.sex, numerator: $0.numerator, denominator: $0.denominator)
-            }
-            let followUps = data.followUps.map {
-                FollowUp(school: $0.school, fromYear: $0.fromYear, atRisk: $0.atRisk, followed: $0.followed, incident: $0.incident)
-            }
+            let (strata, followUps) = (data.strata, data.followUps)
             var builder = TrendReportBuilder(settings: settings, years: Array(first...last), schools: school.isEmpty ? nil : school,
                                              breakdown: by.flatMap(Breakdown.init(rawValue:)) ?? .none, suppress: !noSuppression)
             builder.title = "SchoolHealth trend report \(first)–\(last)"

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import HealthAnalytics
+import HealthCore
 
 let settings = ReportSettings(
     version: "test", countScreening: "earliest", suppressionThreshold: 5, unstableDenominator: 30, standardReference: "first",
