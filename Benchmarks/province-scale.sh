@@ -15,7 +15,8 @@ bin=$(release_binary)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$bin" generate --out "$work/gen" --students "$students" --years "$years" --only vision >/dev/null
+# School years ending with the last one (screenings dated in the future are rejected).
+"$bin" generate --out "$work/gen" --students "$students" --years "$years" --first-year $(( $(date +%Y) - years )) --only vision >/dev/null
 first=""
 for f in "$work"/gen/vision-*.csv; do
     rows=$(($(wc -l <"$f") - 1))
