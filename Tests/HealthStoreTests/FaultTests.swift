@@ -87,3 +87,33 @@ struct FaultTests {
         #expect(Set(errors.map(\.description)).count == errors.count)
     }
 }
+
+@Suite("Faults at the command line", .serialized)
+struct CommandFaultTests {
+    @Test("A missing input file and a corrupted database each give their own one-line error and a non-zero exit")
+    func missingAndCorrupt() throws {
+        let dir = TestSupport.temporaryDirectory("cmdfault")
+        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("schoolhealth").path
+        func run(_ args: [String]) throws -> (Int32, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: bin)
+            p.arguments = args
+            var env = ProcessInfo.processInfo.environment
+            env["SCHOOLHEALTH_CONFIG"] = TestSupport.configDirectory
+            p.environment = env
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, text)
+        }
+        guard FileManager.default.isExecutableFile(atPath: bin) else { return }
+        let missing = try run(["import", "vision", "--db", dir + "/db.sqlite", dir + "/nope.csv"])
+        #expect(missing.0 == 1 && missing.1.contains("nope.csv") && missing.1.contains("no such file"))
+        try String(repeating: "garbage ", count: 1000).write(toFile: dir + "/bad.sqlite", atomically: true, encoding: .utf8)
+        let corrupt = try run(["import", "vision", "--db", dir + "/bad.sqlite", TestSupport.fixture("vision/utf8.csv")])
+        #expect(corrupt.0 != 0 && corrupt.1.contains("not a SchoolHealth database or the file is damaged"))
+    }
+}
