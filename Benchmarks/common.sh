@@ -14,3 +14,15 @@ release_binary() {
     swift build -c release --product schoolhealth >/dev/null
     echo "$(swift build -c release --show-bin-path)/schoolhealth"
 }
+
+# bench_setup: installs GNU time and the sqlite3 CLI when missing (apt-get, as root), builds the release binary
+# into $bin and makes a scratch folder $work that is removed on exit.
+bench_setup() {
+    local need=()
+    command -v sqlite3 >/dev/null || need+=(sqlite3)
+    [ -x /usr/bin/time ] || need+=(time)
+    if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
+    bin=$(release_binary)
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+}

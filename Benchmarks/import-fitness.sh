@@ -7,17 +7,14 @@
 # fitness/vision (target <= 1.5) and the peak RSS of each.
 #
 # Usage: Benchmarks/import-fitness.sh [ROWS] [RUNS]     (defaults: 1000000 rows, 3 runs)
-# Needs GNU time (/usr/bin/time); installs it with apt-get when missing and run as root.
+# Needs GNU time and sqlite3; installs them with apt-get when missing and run as root.
 set -euo pipefail
 rows=${1:-1000000}
 runs=${2:-3}
 cd "$(dirname "$0")/.."
 . Benchmarks/common.sh
-[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
-bin=$(release_binary)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bench_setup
 
 "$bin" generate --out "$work/gen" --students "$rows" --years 1 --seed 1 --only vision --only fitness >/dev/null
 vision="$work/gen/vision-2022.csv"

@@ -15,14 +15,8 @@ runs=${2:-3}
 cd "$(dirname "$0")/.."
 . Benchmarks/common.sh
 
-need=()
-command -v sqlite3 >/dev/null || need+=(sqlite3)
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
 
-bin=$(release_binary)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bench_setup
 
 "$bin" generate --out "$work/gen" --students "$rows" --years 1 --seed 1 >/dev/null
 csv="$work/gen/vision-2022.csv"

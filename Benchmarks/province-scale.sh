@@ -10,10 +10,7 @@ students=${1:-1000000}
 years=${2:-10}
 cd "$(dirname "$0")/.."
 . Benchmarks/common.sh
-[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-bin=$(release_binary)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bench_setup
 
 # School years ending with the last one (screenings dated in the future are rejected).
 "$bin" generate --out "$work/gen" --students "$students" --years "$years" --first-year $(( $(date +%Y) - years )) --only vision >/dev/null

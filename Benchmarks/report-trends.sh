@@ -10,10 +10,7 @@ years=${2:-5}
 runs=${3:-3}
 cd "$(dirname "$0")/.."
 . Benchmarks/common.sh
-[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-bin=$(release_binary)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bench_setup
 
 "$bin" generate --out "$work/gen" --students "$students" --years "$years" --only vision >/dev/null
 "$bin" import vision --db "$work/db.sqlite" --rejects "$work/rejects.csv" "$work"/gen/vision-*.csv >/dev/null
