@@ -4,7 +4,7 @@ public import ArgumentParser
 public struct SchoolHealthCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "schoolhealth",
-        abstract: "Import, check and report students' vision, spine and fitness screenings for a county education bureau.",
+        abstract: "Import, check and report students' vision, spine, fitness and psychological screenings, and run the crisis-referral queue, for a county education bureau.",
         discussion: """
             Every command takes --db PATH (default: $SCHOOLHEALTH_DB, else schoolhealth.sqlite in the current folder).
 
