@@ -1,4 +1,5 @@
 import Foundation
+import HealthCore
 
 /// Text forms of a trend report. Every format carries the same numbers.
 public enum ReportFormat: String, Sendable, CaseIterable {
@@ -59,7 +60,7 @@ extension TrendReport {
 
     func csv() -> String {
         var lines = ["section,measure,area,year,grade,sex,numerator,denominator,rate,lower,upper,suppressed,unstable,from_year,to_year,difference_pp,lower_pp,upper_pp,p,z,status,gap"]
-        func row(_ f: [String]) { lines.append(f.map(Self.csvEscape).joined(separator: ",")) }
+        func row(_ f: [String]) { lines.append(f.map(CSVCell.escape).joined(separator: ",")) }
         func o(_ v: Int?) -> String { v.map(String.init) ?? "" }
         func d(_ v: Double?) -> String { v.map { String($0) } ?? "" }
         if !suppressionOn { row(["notice", notice] + Array(repeating: "", count: 20)) }
@@ -86,14 +87,6 @@ extension TrendReport {
             row(["target", t.target, t.area, String(t.year), "", "", "", "", d(t.value), "", "", "", "", "", "", "", "", "", "", "", t.status.rawValue, d(t.gap)])
         }
         return lines.joined(separator: "\r\n") + "\r\n"
-    }
-
-    /// Quotes when needed and neutralises cells a spreadsheet would run as a formula; numbers stay numbers.
-    static func csvEscape(_ value: String) -> String {
-        var v = value
-        if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Double(v) == nil { v = "'" + v }
-        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) { v = "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-        return v
     }
 
     // MARK: Markdown

@@ -258,20 +258,6 @@ final class RejectsFile {
     }
 }
 
-/// CSV cells the product writes: quoted when needed, and never run as a formula by a spreadsheet.
-enum CSVCell {
-    static func escape(_ value: String) -> String {
-        var v = value
-        if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Double(v) == nil {
-            v = "'" + v
-        }
-        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            v = "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return v
-    }
-}
-
 /// A one-line progress bar on stderr.
 enum ProgressBar {
     static func draw(name: String, read: Int, total: Int, rows: Int) {

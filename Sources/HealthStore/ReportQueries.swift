@@ -31,7 +31,6 @@ extension Store {
                 }
             }
             func int(_ s: OpaquePointer, _ i: Int32) -> Int? { sqlite3_column_type(s, i) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(s, i)) }
-            func text(_ s: OpaquePointer, _ i: Int32) -> String { sqlite3_column_text(s, i).map { String(cString: $0) } ?? "" }
             func bytes(_ s: OpaquePointer, _ i: Int32) -> UnsafeBufferPointer<UInt8> {
                 UnsafeBufferPointer(start: sqlite3_column_text(s, i), count: Int(sqlite3_column_bytes(s, i)))
             }
@@ -68,7 +67,6 @@ extension Store {
                 aggregate.fitness(school: aggregate.intern(bytes(s, 0)), year: Int(sqlite3_column_int64(s, 1)), grade: Int(sqlite3_column_int64(s, 2)),
                                   sex: Int(sqlite3_column_int64(s, 3)), status: Int(sqlite3_column_int64(s, 4)), band: int(s, 5), bmi: int(s, 6))
             }
-            _ = text
             return aggregate.result()
         }
     }
