@@ -71,8 +71,9 @@ extension Store {
     /// Imports one file as one transaction: either everything `body` wrote is committed, or nothing is.
     ///
     /// A file whose SHA-256 was imported before is not read again: the outcome says which batch has it.
-    /// When the table is empty, its indexes are dropped for the load and rebuilt before the commit
-    /// (a bulk load is ~3× faster without them); repeated keys are then found by the rebuild.
+    /// Rows go to their year's table (see `Partitions`). A year's table that is new or empty is bulk-loaded:
+    /// its index is dropped for the load and rebuilt before the commit (~3× faster), and repeated keys are
+    /// then found by the rebuild.
     public func importFile(_ header: BatchHeader, now: String,
                            body: (ImportSession) throws -> ImportDecision) throws -> BatchOutcome {
         do {
@@ -110,89 +111,51 @@ extension Store {
 
 /// Writes the records of one file inside its transaction. Obtained from `Store.importFile`.
 ///
-/// The insert loop binds raw SQLite statements: this is the path a million-row file takes.
+/// The importer fills `values` (the table's columns in order) and calls a `write` method; the row goes to
+/// the writer of its year's table.
 public final class ImportSession {
     let db: Database
     let table: ScreeningTable
     let batch: Int64
     let path: String
-    /// True when the table was empty at the start: indexes are rebuilt at the end and no lookups are needed.
-    public let bulk: Bool
     /// The counts recorded with the batch; the importer keeps them up to date.
     public var counts = BatchCounts()
-
-    private var insert: OpaquePointer?
-    private var lookup: OpaquePointer?
-    private var update: OpaquePointer?
-    private var revise: OpaquePointer?
-    /// Rows of the table this file left unchanged, by row id, with the line that matched them
-    /// (so a later line with the same key is caught as a repeat).
-    private var touch: OpaquePointer?
-    private var touched: OpaquePointer?
+    /// The row being written, filled by the `write` methods.
+    let values: UnsafeMutablePointer<StoreValue>
+    private let valueCount: Int
+    /// One writer per physical table the file has reached, by year (0 for a table not stored by year).
+    private var writers: [Int: TableWriter] = [:]
+    private var viewStale = false
+    private var closed = false
     /// Finds a student's school from their other records (for exports without a school column).
     var schoolLookup: OpaquePointer?
-    /// The row being written. In a bulk load it points into `pending`, so rows are not copied.
-    private(set) var values: UnsafeMutablePointer<StoreValue>
-    private let valueCount: Int
-    /// A bulk load inserts `bulkRows` rows per statement (one VALUES list each): SQLite's per-statement
-    /// work is then paid once per block instead of once per row.
-    static let bulkRows = 32
-    private var insertMany: OpaquePointer?
-    private let pending: UnsafeMutablePointer<StoreValue>
-    private var pendingLines: [Int] = []
-    private let keyCount: Int
-    private let payloadCount: Int
-    private var closed = false
 
     init(db: Database, table: ScreeningTable, batch: Int64, path: String) throws {
         self.db = db; self.table = table; self.batch = batch; self.path = path
         valueCount = table.columns.count
-        keyCount = table.keyColumns.count
-        payloadCount = table.payloadColumns.count
-        pending = .allocate(capacity: valueCount * ImportSession.bulkRows)
-        pending.initialize(repeating: .null, count: valueCount * ImportSession.bulkRows)
-        values = pending
-        pendingLines.reserveCapacity(ImportSession.bulkRows)
-        bulk = try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM \(table.name))") ?? false
-        if bulk {
-            for index in table.indexes { try db.execute(sql: "DROP INDEX IF EXISTS \(index.name)") }
-        }
-        let all = table.columns.map(\.name) + ["batch_id", "source_line"]
-        let tuple = "(" + all.map { _ in "?" }.joined(separator: ", ") + ")"
-        insert = try prepare("INSERT INTO \(table.name) (\(all.joined(separator: ", "))) VALUES \(tuple)")
-        if bulk {
-            insertMany = try prepare("INSERT INTO \(table.name) (\(all.joined(separator: ", "))) VALUES "
-                                     + Array(repeating: tuple, count: ImportSession.bulkRows).joined(separator: ", "))
-        }
-        let nonKey = all.filter { name in !table.keyColumns.contains { $0.name == name } }
-        update = try prepare("UPDATE \(table.name) SET \(nonKey.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?")
-        let keyWhere = table.keyColumns.map { "\($0.name) = ?" }.joined(separator: " AND ")
-        lookup = try prepare("SELECT id, batch_id, source_line, \(table.payloadColumns.map(\.name).joined(separator: ", ")) FROM \(table.name) WHERE \(keyWhere)")
-        let json = (table.columns.filter { $0.role != .key }.map(\.name) + ["source_line"])
-            .map { "'\($0)', \($0)" }.joined(separator: ", ")
+        values = .allocate(capacity: valueCount)
+        values.initialize(repeating: .null, count: valueCount)
         try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_touched (row_id INTEGER PRIMARY KEY, line INTEGER NOT NULL); DELETE FROM import_touched")
-        touch = try prepare("INSERT INTO import_touched (row_id, line) VALUES (?, ?)")
-        touched = try prepare("SELECT line FROM import_touched WHERE row_id = ?")
-        revise = try prepare("""
-            INSERT INTO revision (table_name, row_id, replaced_by_batch, previous_batch, previous_values)
-            SELECT '\(table.name)', id, ?1, batch_id, json_object(\(json)) FROM \(table.name) WHERE id = ?2
-            """)
     }
 
     deinit {
-        for statement in [insert, insertMany, lookup, update, revise, touch, touched, schoolLookup] { sqlite3_finalize(statement) }
-        pending.deinitialize(count: valueCount * ImportSession.bulkRows)
-        pending.deallocate()
+        sqlite3_finalize(schoolLookup)
+        values.deinitialize(count: valueCount)
+        values.deallocate()
     }
 
-    func prepare(_ sql: String) throws -> OpaquePointer? {
+    func prepare(_ sql: String) throws -> OpaquePointer? { try ImportSession.prepare(db, sql, path: path) }
+
+    static func prepare(_ db: Database, _ sql: String, path: String) throws -> OpaquePointer? {
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v3(db.sqliteConnection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
-        guard rc == SQLITE_OK else { throw failure(rc) }
+        guard rc == SQLITE_OK else { throw failure(db, rc, path: path) }
         return statement
     }
 
-    func failure(_ rc: Int32) -> StoreError {
+    func failure(_ rc: Int32) -> StoreError { ImportSession.failure(db, rc, path: path) }
+
+    static func failure(_ db: Database, _ rc: Int32, path: String) -> StoreError {
         let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
         switch rc & 0xff {
         case SQLITE_FULL: return .diskFull(path: path)
@@ -238,61 +201,190 @@ public final class ImportSession {
 
     /// Inserts, updates (keeping a revision) or leaves alone the row whose key is in `values`.
     func writeValues(line: Int) throws(StoreError) -> WriteOutcome {
-        if !bulk {
-            sqlite3_reset(lookup)
-            for i in 0..<keyCount { values[i].bind(to: lookup, at: Int32(i + 1)) }
-            let rc = sqlite3_step(lookup)
-            if rc == SQLITE_ROW {
-                let id = sqlite3_column_int64(lookup, 0)
-                let previousBatch = sqlite3_column_int64(lookup, 1)
-                let previousLine = Int(sqlite3_column_int64(lookup, 2))
-                var same = true
-                for (offset, i) in (keyCount..<(keyCount + payloadCount)).enumerated()
-                where !values[i].equals(column: Int32(3 + offset), of: lookup) {
-                    same = false
-                    break
-                }
-                sqlite3_reset(lookup)
-                if previousBatch == batch { return .duplicateInFile(firstLine: previousLine, identical: same) }
-                sqlite3_reset(touched)
-                sqlite3_bind_int64(touched, 1, id)
-                if sqlite3_step(touched) == SQLITE_ROW {
-                    let first = Int(sqlite3_column_int64(touched, 0))
-                    sqlite3_reset(touched)
-                    return .duplicateInFile(firstLine: first, identical: same)
-                }
-                sqlite3_reset(touched)
-                if same {
-                    try step(touch) { s in
-                        sqlite3_bind_int64(s, 1, id)
-                        sqlite3_bind_int64(s, 2, Int64(line))
-                    }
-                    return .unchanged
-                }
-                try step(revise) { s in
-                    sqlite3_bind_int64(s, 1, batch)
-                    sqlite3_bind_int64(s, 2, id)
-                }
-                try step(update) { s in
-                    var n: Int32 = 1
-                    for i in keyCount..<valueCount { values[i].bind(to: s, at: n); n += 1 }
-                    bindBookkeeping(s, from: n, line: line)
-                    sqlite3_bind_int64(s, n + 2, id)
-                }
-                return .updated
-            }
-            sqlite3_reset(lookup)
-            guard rc == SQLITE_DONE else { throw failure(rc) }
+        try writer(year: year()).write(values, line: line)
+    }
+
+    /// The year whose table holds the row in `values` (0 for a table not stored by year).
+    private func year() throws(StoreError) -> Int {
+        switch (table.year, values[1]) {
+        case (nil, _):
+            return 0
+        case (.calendarYearOfDate?, .text(let date)):
+            if let year = Int(date.prefix(4)), (1000...9999).contains(year) { return year }
+        case (.schoolYear?, .int(let year)):
+            if (1000...9999).contains(year) { return Int(year) }
+        default:
+            break
         }
-        if bulk {
-            pendingLines.append(line)
-            if pendingLines.count == ImportSession.bulkRows {
-                try flush()
-            } else {
-                values = pending + pendingLines.count * valueCount
+        throw .sqlite(path: path, code: -1, message: "\(table.name): no four-digit year in \(values[1])")
+    }
+
+    private func writer(year: Int) throws(StoreError) -> TableWriter {
+        if let writer = writers[year] { return writer }
+        do {
+            var physical = table.name
+            if table.year != nil {
+                physical = Partitions.name(table, year: year)
+                if try !db.tableExists(physical) {
+                    try Partitions.create(db, table, year: year)
+                    viewStale = true
+                }
             }
+            let writer = try TableWriter(db: db, table: table, physical: physical, batch: batch, path: path)
+            writers[year] = writer
+            return writer
+        } catch {
+            throw StoreError(error, path: path)
+        }
+    }
+
+    /// Ends the load: rebuilds the indexes of the tables that were bulk-loaded. Repeated keys the rebuild
+    /// finds are removed (the first occurrence in the file stays) and returned, by line, so the importer can
+    /// reject them.
+    public func finishLoad() throws(StoreError) -> [LateDuplicate] {
+        guard !closed else { return [] }
+        closed = true
+        var duplicates: [LateDuplicate] = []
+        for year in writers.keys.sorted() { duplicates += try writers[year]!.finishLoad() }
+        if viewStale {
+            do { try Partitions.refreshView(db, table) } catch { throw StoreError(error, path: path) }
+            viewStale = false
+        }
+        return duplicates.sorted { $0.line < $1.line }
+    }
+
+    func close() throws {
+        if !closed { _ = try finishLoad() }
+        closed = true
+    }
+}
+
+/// Writes rows into one physical table. The insert loop binds raw SQLite statements: this is the path a
+/// million-row file takes.
+final class TableWriter {
+    let db: Database
+    let table: ScreeningTable
+    let physical: String
+    let batch: Int64
+    let path: String
+    /// True when the table was empty at the start: indexes are rebuilt at the end and no lookups are needed.
+    let bulk: Bool
+
+    private var insert: OpaquePointer?
+    private var lookup: OpaquePointer?
+    private var update: OpaquePointer?
+    private var revise: OpaquePointer?
+    /// Rows of the table this file left unchanged, by row id, with the line that matched them
+    /// (so a later line with the same key is caught as a repeat).
+    private var touch: OpaquePointer?
+    private var touched: OpaquePointer?
+    /// A bulk load inserts `bulkRows` rows per statement (one VALUES list each): SQLite's per-statement
+    /// work is then paid once per block instead of once per row.
+    static let bulkRows = 32
+    private var insertMany: OpaquePointer?
+    /// Rows collected for a bulk insert.
+    private let pending: UnsafeMutablePointer<StoreValue>
+    private var pendingLines: [Int] = []
+    private let valueCount: Int
+    private let keyCount: Int
+    private let payloadCount: Int
+    private var finished = false
+
+    init(db: Database, table: ScreeningTable, physical: String, batch: Int64, path: String) throws {
+        self.db = db; self.table = table; self.physical = physical; self.batch = batch; self.path = path
+        valueCount = table.columns.count
+        keyCount = table.keyColumns.count
+        payloadCount = table.payloadColumns.count
+        pending = .allocate(capacity: valueCount * TableWriter.bulkRows)
+        pending.initialize(repeating: .null, count: valueCount * TableWriter.bulkRows)
+        pendingLines.reserveCapacity(TableWriter.bulkRows)
+        bulk = try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM \(physical))") ?? false
+        let keyIndex = table.keyIndex(on: physical)
+        if bulk { try db.execute(sql: "DROP INDEX IF EXISTS \(keyIndex.name)") }
+        let all = table.storedColumns
+        let tuple = "(" + all.map { _ in "?" }.joined(separator: ", ") + ")"
+        func prepare(_ sql: String) throws -> OpaquePointer? { try ImportSession.prepare(db, sql, path: path) }
+        insert = try prepare("INSERT INTO \(physical) (\(all.joined(separator: ", "))) VALUES \(tuple)")
+        if bulk {
+            insertMany = try prepare("INSERT INTO \(physical) (\(all.joined(separator: ", "))) VALUES "
+                                     + Array(repeating: tuple, count: TableWriter.bulkRows).joined(separator: ", "))
+        }
+        let nonKey = all.filter { name in !table.keyColumns.contains { $0.name == name } }
+        update = try prepare("UPDATE \(physical) SET \(nonKey.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?")
+        let keyWhere = table.keyColumns.map { "\($0.name) = ?" }.joined(separator: " AND ")
+        lookup = try prepare("SELECT id, batch_id, source_line, \(table.payloadColumns.map(\.name).joined(separator: ", ")) FROM \(physical) WHERE \(keyWhere)")
+        let json = (table.columns.filter { $0.role != .key }.map(\.name) + ["source_line"])
+            .map { "'\($0)', \($0)" }.joined(separator: ", ")
+        touch = try prepare("INSERT INTO import_touched (row_id, line) VALUES (?, ?)")
+        touched = try prepare("SELECT line FROM import_touched WHERE row_id = ?")
+        // Revisions name the table as readers know it (the view); row ids are unique across its years.
+        revise = try prepare("""
+            INSERT INTO revision (table_name, row_id, replaced_by_batch, previous_batch, previous_values)
+            SELECT '\(table.name)', id, ?1, batch_id, json_object(\(json)) FROM \(physical) WHERE id = ?2
+            """)
+    }
+
+    deinit {
+        for statement in [insert, insertMany, lookup, update, revise, touch, touched] { sqlite3_finalize(statement) }
+        pending.deinitialize(count: valueCount * TableWriter.bulkRows)
+        pending.deallocate()
+    }
+
+    func failure(_ rc: Int32) -> StoreError { ImportSession.failure(db, rc, path: path) }
+
+    /// Inserts, updates (keeping a revision) or leaves alone the row `values`.
+    func write(_ values: UnsafeMutablePointer<StoreValue>, line: Int) throws(StoreError) -> WriteOutcome {
+        if bulk {
+            let slot = pending + pendingLines.count * valueCount
+            for i in 0..<valueCount { slot[i] = values[i] }
+            pendingLines.append(line)
+            if pendingLines.count == TableWriter.bulkRows { try flush() }
             return .inserted
         }
+        sqlite3_reset(lookup)
+        for i in 0..<keyCount { values[i].bind(to: lookup, at: Int32(i + 1)) }
+        let rc = sqlite3_step(lookup)
+        if rc == SQLITE_ROW {
+            let id = sqlite3_column_int64(lookup, 0)
+            let previousBatch = sqlite3_column_int64(lookup, 1)
+            let previousLine = Int(sqlite3_column_int64(lookup, 2))
+            var same = true
+            for (offset, i) in (keyCount..<(keyCount + payloadCount)).enumerated()
+            where !values[i].equals(column: Int32(3 + offset), of: lookup) {
+                same = false
+                break
+            }
+            sqlite3_reset(lookup)
+            if previousBatch == batch { return .duplicateInFile(firstLine: previousLine, identical: same) }
+            sqlite3_reset(touched)
+            sqlite3_bind_int64(touched, 1, id)
+            if sqlite3_step(touched) == SQLITE_ROW {
+                let first = Int(sqlite3_column_int64(touched, 0))
+                sqlite3_reset(touched)
+                return .duplicateInFile(firstLine: first, identical: same)
+            }
+            sqlite3_reset(touched)
+            if same {
+                try step(touch) { s in
+                    sqlite3_bind_int64(s, 1, id)
+                    sqlite3_bind_int64(s, 2, Int64(line))
+                }
+                return .unchanged
+            }
+            try step(revise) { s in
+                sqlite3_bind_int64(s, 1, batch)
+                sqlite3_bind_int64(s, 2, id)
+            }
+            try step(update) { s in
+                var n: Int32 = 1
+                for i in keyCount..<valueCount { values[i].bind(to: s, at: n); n += 1 }
+                bindBookkeeping(s, from: n, line: line)
+                sqlite3_bind_int64(s, n + 2, id)
+            }
+            return .updated
+        }
+        sqlite3_reset(lookup)
+        guard rc == SQLITE_DONE else { throw failure(rc) }
         try step(insert) { s in
             for i in 0..<valueCount { values[i].bind(to: s, at: Int32(i + 1)) }
             bindBookkeeping(s, from: Int32(valueCount + 1), line: line)
@@ -303,7 +395,7 @@ public final class ImportSession {
     /// Inserts the rows a bulk load has collected: a full block in one statement, a partial one row by row.
     private func flush() throws(StoreError) {
         let perRow = Int32(valueCount + 2)
-        if pendingLines.count == ImportSession.bulkRows {
+        if pendingLines.count == TableWriter.bulkRows {
             try step(insertMany) { s in
                 for (r, line) in pendingLines.enumerated() {
                     let row = pending + r * valueCount
@@ -322,7 +414,6 @@ public final class ImportSession {
             }
         }
         pendingLines.removeAll(keepingCapacity: true)
-        values = pending
     }
 
     private func bindBookkeeping(_ s: OpaquePointer?, from n: Int32, line: Int) {
@@ -340,15 +431,15 @@ public final class ImportSession {
         }
     }
 
-    /// Ends the load: rebuilds the indexes a bulk load dropped. Repeated keys the rebuild finds are
-    /// removed (the first occurrence in the file stays) and returned so the importer can reject them.
-    public func finishLoad() throws(StoreError) -> [LateDuplicate] {
-        guard bulk, !closed else { return [] }
+    /// Ends a bulk load: rebuilds the key index. Repeated keys the rebuild finds are removed (the first
+    /// occurrence in the file stays) and returned.
+    func finishLoad() throws(StoreError) -> [LateDuplicate] {
+        guard bulk, !finished else { return [] }
         try flush()
-        closed = true
+        finished = true
         var duplicates: [LateDuplicate] = []
         do {
-            let unique = table.uniqueKey
+            let unique = table.keyIndex(on: physical)
             do {
                 try db.execute(sql: unique.createSQL)
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
@@ -359,28 +450,22 @@ public final class ImportSession {
                         SELECT id, source_line,
                                first_value(id) OVER w AS first_id, first_value(source_line) OVER w AS first_line,
                                row_number() OVER w AS rn
-                        FROM \(table.name)
+                        FROM \(physical)
                         WINDOW w AS (PARTITION BY \(key) ORDER BY source_line))
                     SELECT d.id, d.source_line, d.first_line, (\(same)) AS same
-                    FROM d JOIN \(table.name) a ON a.id = d.id JOIN \(table.name) b ON b.id = d.first_id
+                    FROM d JOIN \(physical) a ON a.id = d.id JOIN \(physical) b ON b.id = d.first_id
                     WHERE d.rn > 1 ORDER BY d.source_line
                     """)
                 for row in rows {
-                    try db.execute(sql: "DELETE FROM \(table.name) WHERE id = ?", arguments: [row["id"] as Int64])
+                    try db.execute(sql: "DELETE FROM \(physical) WHERE id = ?", arguments: [row["id"] as Int64])
                     duplicates.append(LateDuplicate(line: row["source_line"], firstLine: row["first_line"], identical: row["same"]))
                 }
                 try db.execute(sql: unique.createSQL)
             }
-            for index in table.indexes where !index.unique { try db.execute(sql: index.createSQL) }
         } catch {
             throw StoreError(error, path: path)
         }
         return duplicates
-    }
-
-    func close() throws {
-        if bulk && !closed { _ = try finishLoad() }
-        closed = true
     }
 }
 

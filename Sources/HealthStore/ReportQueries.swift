@@ -1,14 +1,16 @@
 public import HealthCore
 internal import GRDB
 internal import CSQLite
+import Foundation
 
 extension Store {
     /// Numerators and denominators of every report measure, per school, year, grade and sex, and the
     /// myopia follow-ups between consecutive years. Counts only — no student is identified.
     ///
     /// When a student has several screenings in a school year, the earliest (or, with `latest`, the last)
-    /// counts. Each table is read once, in key order (student, date), so one pass also links each student's
-    /// years for incidence; no sort, and memory holds one student at a time.
+    /// counts. Each table is read once, in key order (student, date) — each year's table along its key
+    /// index, the years merged — so one pass also links each student's years for incidence; no sort, and
+    /// memory holds one student at a time.
     public func reportData(fromYear: Int, toYear: Int, latest: Bool = false) throws(StoreError) -> (strata: [StratumCount], followUps: [FollowUpCount]) {
         try run { db in
             let connection = db.sqliteConnection
@@ -34,28 +36,63 @@ extension Store {
             func bytes(_ s: OpaquePointer, _ i: Int32) -> UnsafeBufferPointer<UInt8> {
                 UnsafeBufferPointer(start: sqlite3_column_text(s, i), count: Int(sqlite3_column_bytes(s, i)))
             }
+            /// Rows of a table stored by calendar year, as student_id, screening_date, then `columns`, in key order:
+            /// each year's table is read in its key index's order and the years are merged. A date's calendar
+            /// year holds school years `year - 1` and `year`, so only the years in [fromYear, toYear + 1] are read.
+            func scanInKeyOrder(_ table: ScreeningTable, _ columns: String, _ body: (OpaquePointer) -> Void) throws {
+                var cursors: [OpaquePointer] = []
+                defer { for c in cursors { sqlite3_finalize(c) } }
+                for part in try Partitions.all(db, table) where part.year >= fromYear && part.year <= toYear + 1 {
+                    var statement: OpaquePointer?
+                    let sql = """
+                        SELECT student_id, screening_date, \(columns) FROM \(part.name)
+                        WHERE school_year BETWEEN ?1 AND ?2 ORDER BY student_id, screening_date
+                        """
+                    guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+                        sqlite3_finalize(statement)
+                        throw StoreError.sqlite(path: path, code: sqlite3_errcode(connection), message: String(cString: sqlite3_errmsg(connection)))
+                    }
+                    cursors.append(statement)
+                    sqlite3_bind_int64(statement, 1, Int64(fromYear))
+                    sqlite3_bind_int64(statement, 2, Int64(toYear))
+                }
+                /// A cursor on its current row, with that row's key (valid until the cursor steps).
+                struct Head { let statement: OpaquePointer; var student: UnsafeBufferPointer<UInt8>; var date: UnsafeBufferPointer<UInt8> }
+                func advance(_ c: OpaquePointer) throws -> Head? {
+                    let rc = sqlite3_step(c)
+                    if rc == SQLITE_ROW { return Head(statement: c, student: bytes(c, 0), date: bytes(c, 1)) }
+                    guard rc == SQLITE_DONE else {
+                        throw StoreError.sqlite(path: path, code: rc, message: String(cString: sqlite3_errmsg(connection)))
+                    }
+                    return nil
+                }
+                var live = try cursors.compactMap(advance)
+                while !live.isEmpty {
+                    var next = 0
+                    for i in live.indices.dropFirst() {
+                        let order = ByteOrder.compare(live[i].student, live[next].student)
+                        if order < 0 || (order == 0 && ByteOrder.compare(live[i].date, live[next].date) < 0) { next = i }
+                    }
+                    body(live[next].statement)
+                    if let head = try advance(live[next].statement) { live[next] = head } else { live.remove(at: next) }
+                }
+            }
 
             // Vision: key order; the counted screening per (student, year); follow-ups per student.
             var student = StudentTracker()
-            try scan("""
-                SELECT student_id, school_year, school_code, grade, sex, complete, myopic, poor_vision, myopia_grade
-                FROM vision_screening WHERE school_year BETWEEN ?1 AND ?2 ORDER BY student_id, screening_date
-                """) { s in
-                let row = VisionRow(year: Int(sqlite3_column_int64(s, 1)), school: aggregate.intern(bytes(s, 2)), grade: Int(sqlite3_column_int64(s, 3)),
-                                    sex: Int(sqlite3_column_int64(s, 4)), complete: sqlite3_column_int64(s, 5) == 1, myopic: int(s, 6),
-                                    poorVision: int(s, 7), grade3: int(s, 8) == 3)
+            try scanInKeyOrder(.vision, "school_year, school_code, grade, sex, complete, myopic, poor_vision, myopia_grade") { s in
+                let row = VisionRow(year: Int(sqlite3_column_int64(s, 2)), school: aggregate.intern(bytes(s, 3)), grade: Int(sqlite3_column_int64(s, 4)),
+                                    sex: Int(sqlite3_column_int64(s, 5)), complete: sqlite3_column_int64(s, 6) == 1, myopic: int(s, 7),
+                                    poorVision: int(s, 8), grade3: int(s, 9) == 3)
                 student.add(id: bytes(s, 0), row: row, latest: latest) { rows in aggregate.vision(rows, toYear: toYear) }
             }
             student.finish { rows in aggregate.vision(rows, toYear: toYear) }
 
             var spine = StudentTracker()
-            try scan("""
-                SELECT student_id, school_year, school_code, grade, sex, complete, lateral_positive, sagittal_abnormal, abnormal
-                FROM spine_screening WHERE school_year BETWEEN ?1 AND ?2 ORDER BY student_id, screening_date
-                """) { s in
-                let row = VisionRow(year: Int(sqlite3_column_int64(s, 1)), school: aggregate.intern(bytes(s, 2)), grade: Int(sqlite3_column_int64(s, 3)),
-                                    sex: Int(sqlite3_column_int64(s, 4)), complete: sqlite3_column_int64(s, 5) == 1,
-                                    myopic: int(s, 6), poorVision: int(s, 7), grade3: int(s, 8) == 1)
+            try scanInKeyOrder(.spine, "school_year, school_code, grade, sex, complete, lateral_positive, sagittal_abnormal, abnormal") { s in
+                let row = VisionRow(year: Int(sqlite3_column_int64(s, 2)), school: aggregate.intern(bytes(s, 3)), grade: Int(sqlite3_column_int64(s, 4)),
+                                    sex: Int(sqlite3_column_int64(s, 5)), complete: sqlite3_column_int64(s, 6) == 1,
+                                    myopic: int(s, 7), poorVision: int(s, 8), grade3: int(s, 9) == 1)
                 spine.add(id: bytes(s, 0), row: row, latest: latest) { rows in aggregate.spine(rows) }
             }
             spine.finish { rows in aggregate.spine(rows) }
@@ -96,12 +133,24 @@ struct VisionRow {
 }
 
 /// Groups one student's rows (read in key order) and picks the counted screening of each school year.
+/// SQLite's BINARY order of two texts: memcmp, then the shorter first.
+enum ByteOrder {
+    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            let c = memcmp(pa, pb, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+}
+
 struct StudentTracker {
     private var current: [UInt8] = []
     private var rows: [VisionRow] = []
 
     mutating func add(id: UnsafeBufferPointer<UInt8>, row: VisionRow, latest: Bool, flush: ([VisionRow]) -> Void) {
-        if !current.elementsEqual(id) {
+        if current.withUnsafeBufferPointer({ ByteOrder.compare($0, id) }) != 0 {
             finish(flush)
             current = Array(id)
         }
@@ -133,7 +182,7 @@ struct ReportAggregator {
 
     /// One String per school code, not one per row.
     mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        if lastSchool.bytes.elementsEqual(bytes) { return lastSchool.string }
+        if lastSchool.bytes.withUnsafeBufferPointer({ ByteOrder.compare($0, bytes) }) == 0 { return lastSchool.string }
         let s = String(decoding: bytes, as: UTF8.self)
         lastSchool = (Array(bytes), s)
         return s

@@ -33,8 +33,8 @@ enum Schema {
                 );
                 CREATE INDEX revision_row ON revision(table_name, row_id);
                 """)
-            try db.execute(sql: ScreeningTable.vision.createSQL)
-            for index in ScreeningTable.vision.indexes { try db.execute(sql: index.createSQL) }
+            try db.execute(sql: ScreeningTable.vision.createSQL(named: "vision_screening"))
+            try db.execute(sql: "CREATE UNIQUE INDEX vision_screening_key ON vision_screening(student_id, screening_date)")
             // Codes of the classification columns, for people reading the database directly.
             try db.execute(sql: """
                 CREATE TABLE code_poor_vision (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -64,10 +64,10 @@ enum Schema {
                 """)
         }
         migrator.registerMigration("v2-spine-fitness") { db in
-            for table in [ScreeningTable.spine, ScreeningTable.fitness] {
-                try db.execute(sql: table.createSQL)
-                for index in table.indexes { try db.execute(sql: index.createSQL) }
-            }
+            try db.execute(sql: ScreeningTable.spine.createSQL(named: "spine_screening"))
+            try db.execute(sql: "CREATE UNIQUE INDEX spine_screening_key ON spine_screening(student_id, screening_date)")
+            try db.execute(sql: ScreeningTable.fitness.createSQL(named: "fitness_test"))
+            try db.execute(sql: "CREATE UNIQUE INDEX fitness_test_key ON fitness_test(student_id, school_year)")
             try db.execute(sql: """
                 CREATE TABLE code_bmi_category (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
                 INSERT INTO code_bmi_category VALUES (0, '正常 normal'), (1, '低体重 underweight'), (2, '超重 overweight'), (3, '肥胖 obese');
@@ -102,8 +102,8 @@ enum Schema {
                 """)
         }
         migrator.registerMigration("v3-psych-cases-audit") { db in
-            try db.execute(sql: ScreeningTable.psych.createSQL)
-            for index in ScreeningTable.psych.indexes { try db.execute(sql: index.createSQL) }
+            try db.execute(sql: ScreeningTable.psych.createSQL(named: "psych_screening"))
+            try db.execute(sql: ScreeningTable.psych.keyIndex(on: "psych_screening").createSQL)
             try db.execute(sql: """
                 CREATE TABLE psych_case (
                     id                  INTEGER PRIMARY KEY,
@@ -202,6 +202,25 @@ enum Schema {
                     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                 """)
         }
+        migrator.registerMigration("v4-screenings-by-year") { db in
+            // One table per year behind a view of the old name: a new year's file is then bulk-loaded into an
+            // empty table at the empty-database rate, however many years the database already holds (issue 6).
+            // Row ids are kept, so revisions still point at their rows.
+            for table in ScreeningTable.byYear {
+                let years = try Int.fetchAll(db, sql: "SELECT DISTINCT \(table.year!.expression) FROM \(table.name) ORDER BY 1")
+                for year in years {
+                    let partition = try Partitions.create(db, table, year: year)
+                    let columns = (["id"] + table.storedColumns).joined(separator: ", ")
+                    try db.execute(sql: """
+                        INSERT INTO \(partition) (\(columns)) SELECT \(columns) FROM \(table.name)
+                        WHERE \(table.year!.expression) = ? ORDER BY id
+                        """, arguments: [year])
+                }
+                // Dropping the table leaves the readable views in place: they read the view of the same name.
+                try db.execute(sql: "DROP TABLE \(table.name)")
+                try Partitions.refreshView(db, table)
+            }
+        }
         return migrator
     }
 }
@@ -226,28 +245,55 @@ struct IndexSpec {
     }
 }
 
+/// The year that splits a screening table into one table per year.
+enum YearKey {
+    /// The calendar year of the screening date (so the key, student and date, never spans two tables).
+    case calendarYearOfDate
+    /// The school year, a key column.
+    case schoolYear
+
+    /// The year as SQL over the table's columns.
+    var expression: String {
+        switch self {
+        case .calendarYearOfDate: return "CAST(substr(screening_date, 1, 4) AS INTEGER)"
+        case .schoolYear: return "school_year"
+        }
+    }
+}
+
 /// One screening table: key (student, date), source values ("payload"), student-level values derived by the
 /// rules (per-eye findings follow from the stored acuity and refraction),
 /// and the bookkeeping columns every table shares (batch_id, source_line). The rule version that produced
 /// the derived values is the one of the batch that last wrote the row (`import_batch.rule_version`).
+///
+/// Tables with a `year` are stored one table per year (`vision_screening_2025`, see `Partitions`) behind a
+/// view with the table's name; the others are one table of that name.
 struct ScreeningTable {
     let name: String
     let columns: [Column]
-    let indexes: [IndexSpec]
+    var year: YearKey? = nil
 
     var keyColumns: [Column] { columns.filter { $0.role == .key } }
     var payloadColumns: [Column] { columns.filter { $0.role == .payload } }
-    /// Columns bound on insert, in order: key, payload, derived, then batch_id, source_line.
-    var writtenColumns: [Column] { columns }
-    var uniqueKey: IndexSpec { indexes.first(where: \.unique)! }
+    /// Every column but `id`, in insert order: the values, then batch_id and source_line.
+    var storedColumns: [String] { columns.map(\.name) + ["batch_id", "source_line"] }
 
-    var createSQL: String {
+    /// The unique key index of the physical table `physical`.
+    func keyIndex(on physical: String) -> IndexSpec {
+        IndexSpec(name: "\(physical)_key", table: physical, columns: keyColumns.map(\.name), unique: true)
+    }
+
+    /// The tables stored by year.
+    static var byYear: [ScreeningTable] { [.vision, .spine, .fitness] }
+
+    func createSQL(named physical: String, autoincrement: Bool = false) -> String {
         let cols = columns.map { "    \($0.name) \($0.type)\($0.notNull ? " NOT NULL" : "")" }
         let book = [
             "    batch_id INTEGER NOT NULL REFERENCES import_batch(id)",
             "    source_line INTEGER NOT NULL",
         ]
-        return "CREATE TABLE \(name) (\n    id INTEGER PRIMARY KEY,\n" + (cols + book).joined(separator: ",\n") + "\n)"
+        return "CREATE TABLE \(physical) (\n    id INTEGER PRIMARY KEY\(autoincrement ? " AUTOINCREMENT" : ""),\n"
+            + (cols + book).joined(separator: ",\n") + "\n)"
     }
 
     static let vision = ScreeningTable(
@@ -277,10 +323,8 @@ struct ScreeningTable {
             Column(name: "myopia_grade", type: "INTEGER", role: .derived, notNull: false),
             Column(name: "complete", type: "INTEGER", role: .derived, notNull: true),
         ],
-        indexes: [
-            // Reports scan the table (a million rows in well under a second); only the import key is indexed.
-            IndexSpec(name: "vision_screening_key", table: "vision_screening", columns: ["student_id", "screening_date"], unique: true),
-        ])
+        // Reports scan the table (a million rows in well under a second); only the import key is indexed.
+        year: .calendarYearOfDate)
 
     static func columns(_ role: Column.Role, _ specs: [(String, String)], notNull: Set<String> = []) -> [Column] {
         specs.map { Column(name: $0.0, type: $0.1, role: role, notNull: notNull.contains($0.0)) }
@@ -304,7 +348,7 @@ struct ScreeningTable {
                 ("sagittal", "INTEGER"), ("sagittal_abnormal", "INTEGER"), ("abnormal", "INTEGER"), ("suggestion", "INTEGER"),
                 ("complete", "INTEGER"),
             ], notNull: ["complete"]),
-        indexes: [IndexSpec(name: "spine_screening_key", table: "spine_screening", columns: ["student_id", "screening_date"], unique: true)])
+        year: .calendarYearOfDate)
 
     /// Psychological screening scores (no item text), one per student, date and instrument.
     static let psych = ScreeningTable(
@@ -316,8 +360,7 @@ struct ScreeningTable {
                 ("total", "INTEGER"), ("item9", "INTEGER"), ("validity", "INTEGER"), ("item85", "INTEGER"), ("item97", "INTEGER"),
                 ("positive_items", "INTEGER"), ("factor_max_x100", "INTEGER"), ("informant", "INTEGER"),
             ], notNull: ["school_year", "school_code", "grade", "sex"])
-            + columns(.derived, [("tier", "TEXT"), ("rule_id", "TEXT"), ("rule_version", "TEXT")]),
-        indexes: [IndexSpec(name: "psych_screening_key", table: "psych_screening", columns: ["student_id", "screening_date", "instrument"], unique: true)])
+            + columns(.derived, [("tier", "TEXT"), ("rule_id", "TEXT"), ("rule_version", "TEXT")]))
 
     /// Physical-fitness tests (2014 standard), one per student and school year. Times in seconds
     /// (50 m in tenths), lengths in tenths of a cm, height in mm, weight in tenths of a kg, scores in
@@ -341,7 +384,7 @@ struct ScreeningTable {
                 ("standard_x100", "INTEGER"), ("bonus", "INTEGER"), ("total_x100", "INTEGER"), ("band", "INTEGER"),
                 ("provenance", "INTEGER"), ("item_provenance", "INTEGER"), ("missing", "TEXT"),
             ], notNull: ["status", "provenance"]),
-        indexes: [IndexSpec(name: "fitness_test_key", table: "fitness_test", columns: ["student_id", "school_year"], unique: true)])
+        year: .schoolYear)
 }
 
 /// The SQL that lists, from `item_provenance`, the items whose score rests on a row that is not VERIFIED.

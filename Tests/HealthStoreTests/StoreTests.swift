@@ -11,11 +11,46 @@ struct StoreTests {
     func migrated() throws {
         let path = TestSupport.temporaryDirectory("store") + "/db.sqlite"
         let store = try Store.open(path: path)
-        #expect(try store.appliedMigrations() == ["v1-batches-vision-revisions", "v2-spine-fitness", "v3-psych-cases-audit"])
+        #expect(try store.appliedMigrations() == ["v1-batches-vision-revisions", "v2-spine-fitness", "v3-psych-cases-audit", "v4-screenings-by-year"])
         #expect(try store.integrityCheck() == "ok")
         #expect(try store.debugRows("PRAGMA journal_mode")[0][0] == "wal")
         // Opening again is a no-op.
-        #expect(try Store.open(path: path).appliedMigrations().count == 3)
+        #expect(try Store.open(path: path).appliedMigrations().count == 4)
+    }
+
+    @Test("v4 moves each screening table into one table per year: rows, ids, revisions and the key survive")
+    func migrationToYearTables() throws {
+        let path = TestSupport.temporaryDirectory("store") + "/db.sqlite"
+        let queue = try DatabaseQueue(path: path)
+        try Schema.migrator().migrate(queue, upTo: "v3-psych-cases-audit")
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO import_batch (id, kind, file_name, file_sha256, file_bytes, encoding, profile, rule_version, imported_at) VALUES (1, 'vision', 'f', 'x', 1, 'UTF-8', 'p', 'r', 'now')")
+            for (id, student, date) in [(7, "s1", "2023-09-10"), (8, "s1", "2024-03-01"), (9, "s2", "2024-09-12")] {
+                try db.execute(sql: """
+                    INSERT INTO vision_screening (id, student_id, screening_date, school_year, school_code, grade, sex, glasses, complete, batch_id, source_line)
+                    VALUES (?, ?, ?, 2023, 'S', 11, 1, 0, 1, 1, ?)
+                    """, arguments: [id, student, date, id])
+            }
+            try db.execute(sql: "INSERT INTO fitness_test (id, student_id, school_year, school_code, grade, scoring_grade, sex, exempt, status, provenance, batch_id, source_line) VALUES (3, 's1', 2023, 'S', 11, 11, 1, 0, 0, 0, 1, 2)")
+            try db.execute(sql: "INSERT INTO revision (table_name, row_id, replaced_by_batch, previous_batch, previous_values) VALUES ('vision_screening', 8, 1, 1, '{}')")
+        }
+        let store = try Store.open(path: path)
+        #expect(try store.integrityCheck() == "ok")
+        #expect(try store.debugRows("SELECT id, student_id, screening_date FROM vision_screening ORDER BY id")
+                == [["7", "s1", "2023-09-10"], ["8", "s1", "2024-03-01"], ["9", "s2", "2024-09-12"]])
+        #expect(try store.debugRows("SELECT name FROM sqlite_schema WHERE name GLOB 'vision_screening*' OR name GLOB 'fitness_test*' ORDER BY name")
+                .map { $0[0]! } == ["fitness_test", "fitness_test_2023", "fitness_test_2023_key", "fitness_test_readable",
+                                    "vision_screening", "vision_screening_2023", "vision_screening_2023_key",
+                                    "vision_screening_2024", "vision_screening_2024_key", "vision_screening_readable"])
+        #expect(try store.debugRows("SELECT v.student_id FROM revision r JOIN vision_screening_readable v ON v.id = r.row_id") == [["s1"]])
+        // The key still holds in every year's table, and new rows get ids of their own year.
+        try store.queue.write { db in
+            #expect(throws: DatabaseError.self) {
+                try db.execute(sql: "INSERT INTO vision_screening_2024 (student_id, screening_date, school_year, school_code, grade, sex, glasses, complete, batch_id, source_line) VALUES ('s1', '2024-03-01', 2023, 'S', 11, 1, 0, 1, 1, 9)")
+            }
+            try db.execute(sql: "INSERT INTO vision_screening_2024 (student_id, screening_date, school_year, school_code, grade, sex, glasses, complete, batch_id, source_line) VALUES ('s3', '2024-03-01', 2023, 'S', 11, 1, 0, 1, 1, 9)")
+            #expect(db.lastInsertedRowID == 2024_000_000_001)
+        }
     }
 
     @Test("A database from a newer SchoolHealth is refused, naming what it does not know")
@@ -81,10 +116,12 @@ struct ReportCountTests {
         ]
         try store.queue.write { db in
             try db.execute(sql: "INSERT INTO import_batch (id, kind, file_name, file_sha256, file_bytes, encoding, profile, rule_version, imported_at) VALUES (1, 'vision', 'f', 'x', 1, 'UTF-8', 'p', 'r', 'now')")
+            for calendarYear in Set(screenings.map { Int($0.1.prefix(4))! }) { try Partitions.create(db, .vision, year: calendarYear) }
+            try Partitions.refreshView(db, .vision)
             for (i, s) in screenings.enumerated() {
                 let year = Int(s.1.prefix(4))! - (Int(s.1.dropFirst(5).prefix(2))! < 9 ? 1 : 0)
                 try db.execute(sql: """
-                    INSERT INTO vision_screening (student_id, screening_date, school_year, school_code, grade, sex, glasses, myopic, poor_vision, complete, batch_id, source_line)
+                    INSERT INTO vision_screening_\(s.1.prefix(4)) (student_id, screening_date, school_year, school_code, grade, sex, glasses, myopic, poor_vision, complete, batch_id, source_line)
                     VALUES (?, ?, ?, 'S', 11, 1, 0, ?, ?, ?, 1, ?)
                     """, arguments: [s.0, s.1, year, s.3, s.4, s.2, i + 2])
             }
