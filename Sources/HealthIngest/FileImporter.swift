@@ -160,6 +160,7 @@ public struct FileImporter: Sendable {
                 rejectRow(line: late.line, [duplicateProblem(first: late.firstLine, identical: late.identical)])
             }
             trace.mark("rebuild indexes")
+            trace.note("bulk-loaded: " + (session.bulkLoaded.isEmpty ? "none" : session.bulkLoaded.joined(separator: ", ")))
             report.profile = summary.profile
             report.ruleVersion = summary.ruleVersion
             if !summary.ignored.isEmpty { report.warnings.append("ignored columns (not stored): \(summary.ignored.joined(separator: ", "))") }

@@ -238,6 +238,9 @@ public final class ImportSession {
         }
     }
 
+    /// The tables this file bulk-loaded (new or empty when it began), e.g. `["vision_screening_2025"]`.
+    public var bulkLoaded: [String] { writers.values.filter(\.bulk).map(\.physical).sorted() }
+
     /// Ends the load: rebuilds the indexes of the tables that were bulk-loaded. Repeated keys the rebuild
     /// finds are removed (the first occurrence in the file stays) and returned, by line, so the importer can
     /// reject them.

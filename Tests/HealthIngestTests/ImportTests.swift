@@ -219,6 +219,36 @@ struct ImportTests {
         }
     }
 
+    @Test("A file over two years into a database holding one: that year is corrected in place, the new year bulk-loaded, repeats rejected in both")
+    func twoYears() throws {
+        var h = try Harness()
+        _ = try h.run("utf8.csv")   // school year 2024, screened in calendar year 2024
+        let header = try String(contentsOfFile: TestSupport.fixture("vision/utf8.csv"), encoding: .utf8).split(separator: "\n")[0]
+        let rows = [
+            "G99000000000000001,2,2013-05-20,SH-P01,14,1,2024-09-12,4.9,4.7,-0.50,0.00,,-1.00,-0.50,180,1,5.0,5.0",   // 2: corrects 2024
+            "G99000000000000007,1,2014-01-02,SH-P01,13,1,2025-03-10,5.0,5.0,0.25,0.00,,0.25,0.00,,0,,",            // 3: new year
+            "G99000000000000007,1,2014-01-02,SH-P01,13,1,2025-03-10,5.0,5.0,0.25,0.00,,0.25,0.00,,0,,",            // 4: repeats 3
+            "G99000000000000001,2,2013-05-20,SH-P01,14,1,2024-09-12,4.9,4.6,-0.50,0.00,,-1.00,-0.50,180,1,5.0,5.0",   // 5: repeats 2's key
+            "G99000000000000008,2,2014-02-03,SH-P01,13,1,2025-03-11,4.8,4.9,-0.25,0.00,,0.00,0.00,,0,,",           // 6: new year
+            "G99000000000000008,2,2014-02-03,SH-P01,13,1,2025-03-11,4.7,4.9,-0.25,0.00,,0.00,0.00,,0,,",           // 7: 6's key, other values
+        ]
+        let path = TestSupport.temporaryDirectory("two-years") + "/vision.csv"
+        try ([String(header)] + rows).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let report = try h.run("", path: path)
+        #expect(report.updated == 1 && report.inserted == 2 && report.rejected == 3, "\(h.rejects)")
+        #expect(h.rejects.map(\.line).sorted() == [4, 5, 7])
+        #expect(h.rejects.first { $0.line == 4 }!.reason.contains("repeats line 3 exactly"))
+        #expect(h.rejects.first { $0.line == 5 }!.reason.contains("same student and screening date as line 2"))
+        #expect(h.rejects.first { $0.line == 7 }!.reason.contains("same student and screening date as line 6"))
+        #expect(try h.count() == 6)
+        #expect(try h.rows("SELECT ucva_l_x10 FROM vision_screening WHERE student_id = 'G99000000000000001'") == [["47"]])
+        // The new year is a table of its own, loaded in bulk (repeats found when its index was built): ids from 2025 × 10⁹.
+        #expect(try h.rows("SELECT student_id, id FROM vision_screening_2025 ORDER BY id")
+                == [["G99000000000000007", "2025000000001"], ["G99000000000000008", "2025000000003"]])   // line 4 took 2, then left
+        #expect(try h.count("vision_screening_2024") == 4)
+        #expect(try h.rows("PRAGMA integrity_check") == [["ok"]])
+    }
+
     @Test("A dry run reports exactly what the import does and writes nothing")
     func dryRun() throws {
         for fixture in ["bad-values.csv", "duplicates.csv", "utf8.csv"] {
