@@ -120,11 +120,15 @@ public final class ImportSession {
     let path: String
     /// The counts recorded with the batch; the importer keeps them up to date.
     public var counts = BatchCounts()
-    /// The row being written, filled by the `write` methods.
-    let values: UnsafeMutablePointer<StoreValue>
+    /// Where the `write` methods put the row being written: the next free slot of the last writer used
+    /// (rows of one year then go to their writer without a copy).
+    private(set) var values: UnsafeMutablePointer<StoreValue>
+    /// The row buffer until a writer exists.
+    private let scratch: UnsafeMutablePointer<StoreValue>
     private let valueCount: Int
     /// One writer per physical table the file has reached, by year (0 for a table not stored by year).
     private var writers: [Int: TableWriter] = [:]
+    private var lastWriter: (year: Int, writer: TableWriter?) = (0, nil)
     private var viewStale = false
     private var closed = false
     /// Finds a student's school from their other records (for exports without a school column).
@@ -133,15 +137,16 @@ public final class ImportSession {
     init(db: Database, table: ScreeningTable, batch: Int64, path: String) throws {
         self.db = db; self.table = table; self.batch = batch; self.path = path
         valueCount = table.columns.count
-        values = .allocate(capacity: valueCount)
-        values.initialize(repeating: .null, count: valueCount)
+        scratch = .allocate(capacity: valueCount)
+        scratch.initialize(repeating: .null, count: valueCount)
+        values = scratch
         try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_touched (row_id INTEGER PRIMARY KEY, line INTEGER NOT NULL); DELETE FROM import_touched")
     }
 
     deinit {
         sqlite3_finalize(schoolLookup)
-        values.deinitialize(count: valueCount)
-        values.deallocate()
+        scratch.deinitialize(count: valueCount)
+        scratch.deallocate()
     }
 
     func prepare(_ sql: String) throws -> OpaquePointer? { try ImportSession.prepare(db, sql, path: path) }
@@ -201,7 +206,12 @@ public final class ImportSession {
 
     /// Inserts, updates (keeping a revision) or leaves alone the row whose key is in `values`.
     func writeValues(line: Int) throws(StoreError) -> WriteOutcome {
-        try writer(year: year()).write(values, line: line)
+        let year = try year()
+        if year != lastWriter.year || lastWriter.writer == nil { lastWriter = (year, try writer(year: year)) }
+        let writer = lastWriter.writer!
+        if writer.slot != values { for i in 0..<valueCount { writer.slot[i] = values[i] } }
+        defer { values = writer.slot }
+        return try writer.write(line: line)
     }
 
     /// The year whose table holds the row in `values` (0 for a table not stored by year).
@@ -209,8 +219,18 @@ public final class ImportSession {
         switch (table.year, values[1]) {
         case (nil, _):
             return 0
-        case (.calendarYearOfDate?, .text(let date)):
-            if let year = Int(date.prefix(4)), (1000...9999).contains(year) { return year }
+        case (.calendarYearOfDate?, .text(var date)):
+            // The date is ISO (yyyy-mm-dd): its first four bytes are the year.
+            let year = date.withUTF8 { bytes -> Int? in
+                guard bytes.count >= 4 else { return nil }
+                var y = 0
+                for b in bytes.prefix(4) {
+                    guard b >= 48 && b <= 57 else { return nil }
+                    y = y * 10 + Int(b - 48)
+                }
+                return y >= 1000 ? y : nil
+            }
+            if let year { return year }
         case (.schoolYear?, .int(let year)):
             if (1000...9999).contains(year) { return Int(year) }
         default:
@@ -230,7 +250,8 @@ public final class ImportSession {
                     viewStale = true
                 }
             }
-            let writer = try TableWriter(db: db, table: table, physical: physical, batch: batch, path: path)
+            let writer = try TableWriter(db: db, table: table, physical: physical, batch: batch, path: path,
+                                         firstID: table.year == nil ? nil : Partitions.firstID(year: year))
             writers[year] = writer
             return writer
         } catch {
@@ -287,13 +308,19 @@ final class TableWriter {
     private var insertMany: OpaquePointer?
     /// Rows collected for a bulk insert.
     private let pending: UnsafeMutablePointer<StoreValue>
+    /// Where the next row is to be put before `write`.
+    private(set) var slot: UnsafeMutablePointer<StoreValue>
     private var pendingLines: [Int] = []
     private let valueCount: Int
     private let keyCount: Int
     private let payloadCount: Int
     private var finished = false
 
-    init(db: Database, table: ScreeningTable, physical: String, batch: Int64, path: String) throws {
+    /// The id the first row of an empty year's table gets (the ones after it follow on).
+    private var firstID: Int64?
+    private var insertWithID: OpaquePointer?
+
+    init(db: Database, table: ScreeningTable, physical: String, batch: Int64, path: String, firstID: Int64?) throws {
         self.db = db; self.table = table; self.physical = physical; self.batch = batch; self.path = path
         valueCount = table.columns.count
         keyCount = table.keyColumns.count
@@ -301,6 +328,7 @@ final class TableWriter {
         pending = .allocate(capacity: valueCount * TableWriter.bulkRows)
         pending.initialize(repeating: .null, count: valueCount * TableWriter.bulkRows)
         pendingLines.reserveCapacity(TableWriter.bulkRows)
+        slot = pending
         bulk = try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM \(physical))") ?? false
         let keyIndex = table.keyIndex(on: physical)
         if bulk { try db.execute(sql: "DROP INDEX IF EXISTS \(keyIndex.name)") }
@@ -308,6 +336,10 @@ final class TableWriter {
         let tuple = "(" + all.map { _ in "?" }.joined(separator: ", ") + ")"
         func prepare(_ sql: String) throws -> OpaquePointer? { try ImportSession.prepare(db, sql, path: path) }
         insert = try prepare("INSERT INTO \(physical) (\(all.joined(separator: ", "))) VALUES \(tuple)")
+        if bulk, let firstID {
+            self.firstID = firstID
+            insertWithID = try prepare("INSERT INTO \(physical) (id, \(all.joined(separator: ", "))) VALUES (?, \(tuple.dropFirst())")
+        }
         if bulk {
             insertMany = try prepare("INSERT INTO \(physical) (\(all.joined(separator: ", "))) VALUES "
                                      + Array(repeating: tuple, count: TableWriter.bulkRows).joined(separator: ", "))
@@ -328,20 +360,29 @@ final class TableWriter {
     }
 
     deinit {
-        for statement in [insert, insertMany, lookup, update, revise, touch, touched] { sqlite3_finalize(statement) }
+        for statement in [insert, insertMany, insertWithID, lookup, update, revise, touch, touched] { sqlite3_finalize(statement) }
         pending.deinitialize(count: valueCount * TableWriter.bulkRows)
         pending.deallocate()
     }
 
     func failure(_ rc: Int32) -> StoreError { ImportSession.failure(db, rc, path: path) }
 
-    /// Inserts, updates (keeping a revision) or leaves alone the row `values`.
-    func write(_ values: UnsafeMutablePointer<StoreValue>, line: Int) throws(StoreError) -> WriteOutcome {
+    /// Inserts, updates (keeping a revision) or leaves alone the row in `slot`.
+    func write(line: Int) throws(StoreError) -> WriteOutcome {
+        let values = slot
+        if let id = firstID {
+            firstID = nil
+            try step(insertWithID) { s in
+                sqlite3_bind_int64(s, 1, id)
+                for i in 0..<valueCount { values[i].bind(to: s, at: Int32(i + 2)) }
+                bindBookkeeping(s, from: Int32(valueCount + 2), line: line)
+            }
+            return .inserted
+        }
         if bulk {
-            let slot = pending + pendingLines.count * valueCount
-            for i in 0..<valueCount { slot[i] = values[i] }
             pendingLines.append(line)
             if pendingLines.count == TableWriter.bulkRows { try flush() }
+            slot = pending + pendingLines.count * valueCount
             return .inserted
         }
         sqlite3_reset(lookup)

@@ -8,7 +8,8 @@ internal import GRDB
 /// the empty-database rate at 9 M rows). With a table per year, a new year's file is bulk-loaded into an
 /// empty table, and a correction touches only its own year.
 ///
-/// Row ids are unique across a table's years: each year's ids start at `year × 10⁹ + 1`.
+/// Row ids are unique across a table's years: each year's ids start at `year × 10⁹ + 1` (the first row is
+/// inserted with that id; SQLite numbers the next ones from the largest).
 enum Partitions {
     /// The physical table of `table` for `year`.
     static func name(_ table: ScreeningTable, year: Int) -> String { "\(table.name)_\(year)" }
@@ -21,13 +22,15 @@ enum Partitions {
             .sorted { $0.year < $1.year }
     }
 
+    /// The id of the first row of `year`'s table.
+    static func firstID(year: Int) -> Int64 { Int64(year) * 1_000_000_000 + 1 }
+
     /// Creates the year's table and key index (the view is not refreshed: see `refreshView`).
     @discardableResult
     static func create(_ db: Database, _ table: ScreeningTable, year: Int) throws -> String {
         let physical = name(table, year: year)
-        try db.execute(sql: table.createSQL(named: physical, autoincrement: true))
+        try db.execute(sql: table.createSQL(named: physical))
         try db.execute(sql: table.keyIndex(on: physical).createSQL)
-        try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", arguments: [physical, Int64(year) * 1_000_000_000])
         return physical
     }
 

@@ -205,19 +205,31 @@ enum Schema {
         migrator.registerMigration("v4-screenings-by-year") { db in
             // One table per year behind a view of the old name: a new year's file is then bulk-loaded into an
             // empty table at the empty-database rate, however many years the database already holds (issue 6).
-            // Row ids are kept, so revisions still point at their rows.
+            // Each year's rows are renumbered from year × 10⁹ + 1 (in their old order) and revisions follow them.
             for table in ScreeningTable.byYear {
-                let years = try Int.fetchAll(db, sql: "SELECT DISTINCT \(table.year!.expression) FROM \(table.name) ORDER BY 1")
-                for year in years {
-                    let partition = try Partitions.create(db, table, year: year)
-                    let columns = (["id"] + table.storedColumns).joined(separator: ", ")
+                let year = table.year!.expression
+                try db.execute(sql: """
+                    CREATE TEMP TABLE v4_ids AS
+                    SELECT id AS old, \(year) AS year,
+                           \(year) * 1000000000 + row_number() OVER (PARTITION BY \(year) ORDER BY id) AS new
+                    FROM \(table.name);
+                    CREATE UNIQUE INDEX temp.v4_ids_old ON v4_ids(old);
+                    """)
+                let columns = table.storedColumns.joined(separator: ", ")
+                for y in try Int.fetchAll(db, sql: "SELECT DISTINCT year FROM v4_ids ORDER BY 1") {
+                    let partition = try Partitions.create(db, table, year: y)
                     try db.execute(sql: """
-                        INSERT INTO \(partition) (\(columns)) SELECT \(columns) FROM \(table.name)
-                        WHERE \(table.year!.expression) = ? ORDER BY id
-                        """, arguments: [year])
+                        INSERT INTO \(partition) (id, \(columns))
+                        SELECT m.new, \(table.storedColumns.map { "t.\($0)" }.joined(separator: ", "))
+                        FROM \(table.name) t JOIN v4_ids m ON m.old = t.id WHERE m.year = ? ORDER BY m.new
+                        """, arguments: [y])
                 }
+                try db.execute(sql: """
+                    UPDATE revision SET row_id = (SELECT new FROM v4_ids WHERE old = revision.row_id)
+                    WHERE table_name = ? AND row_id IN (SELECT old FROM v4_ids)
+                    """, arguments: [table.name])
                 // Dropping the table leaves the readable views in place: they read the view of the same name.
-                try db.execute(sql: "DROP TABLE \(table.name)")
+                try db.execute(sql: "DROP TABLE \(table.name); DROP TABLE v4_ids")
                 try Partitions.refreshView(db, table)
             }
         }
@@ -286,13 +298,13 @@ struct ScreeningTable {
     /// The tables stored by year.
     static var byYear: [ScreeningTable] { [.vision, .spine, .fitness] }
 
-    func createSQL(named physical: String, autoincrement: Bool = false) -> String {
+    func createSQL(named physical: String) -> String {
         let cols = columns.map { "    \($0.name) \($0.type)\($0.notNull ? " NOT NULL" : "")" }
         let book = [
             "    batch_id INTEGER NOT NULL REFERENCES import_batch(id)",
             "    source_line INTEGER NOT NULL",
         ]
-        return "CREATE TABLE \(physical) (\n    id INTEGER PRIMARY KEY\(autoincrement ? " AUTOINCREMENT" : ""),\n"
+        return "CREATE TABLE \(physical) (\n    id INTEGER PRIMARY KEY,\n"
             + (cols + book).joined(separator: ",\n") + "\n)"
     }
 
