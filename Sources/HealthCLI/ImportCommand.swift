@@ -103,6 +103,11 @@ struct ImportCommand: ParsableCommand {
         var schoolYear: Int?
         @Flag(help: "The school follows 五四制: remap grade codes for scoring (21→16, 22→21, 23→22, 24→23).")
         var fiveFour = false
+        func validate() throws {
+            if let schoolYear, !(1950...2099).contains(schoolYear) {
+                throw ValidationError("--school-year \(schoolYear) is not a school year: give the year it starts in, e.g. 2024 for 2024–2025")
+            }
+        }
         func run() throws {
             try common.run(.fitness) { options in
                 options.schoolYear = schoolYear

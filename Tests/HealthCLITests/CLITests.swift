@@ -88,6 +88,16 @@ struct CLITests {
         #expect(try Store.open(path: dir + "/db.sqlite").counts().screenings == 4)
     }
 
+    @Test("A school year that is not a year is refused before anything is read")
+    func badSchoolYear() throws {
+        let dir = TestSupport.temporaryDirectory("cli")
+        let r = try schoolhealth(["import", "fitness", "--db", dir + "/db.sqlite", "--school-year", "24",
+                                  TestSupport.fixture("fitness/template-22-columns.csv")])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--school-year 24 is not a school year"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/db.sqlite"))
+    }
+
     @Test("generate is reproducible and writes the promised shapes")
     func generate() throws {
         let a = TestSupport.temporaryDirectory("gen"), b = TestSupport.temporaryDirectory("gen")
