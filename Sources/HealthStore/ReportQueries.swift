@@ -15,22 +15,31 @@ extension Store {
         try run { db in
             let connection = db.sqliteConnection
             var aggregate = ReportAggregator()
-            func scan(_ sql: String, _ body: (OpaquePointer) -> Void) throws {
+            func failure(_ rc: Int32) -> StoreError {
+                .sqlite(path: path, code: rc, message: String(cString: sqlite3_errmsg(connection)))
+            }
+            /// `sql` prepared, with the report's first and last school year bound to ?1 and ?2.
+            func prepared(_ sql: String) throws -> OpaquePointer {
                 var statement: OpaquePointer?
                 guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-                    throw StoreError.sqlite(path: path, code: sqlite3_errcode(connection), message: String(cString: sqlite3_errmsg(connection)))
+                    sqlite3_finalize(statement)
+                    throw failure(sqlite3_errcode(connection))
                 }
-                defer { sqlite3_finalize(statement) }
                 sqlite3_bind_int64(statement, 1, Int64(fromYear))
                 sqlite3_bind_int64(statement, 2, Int64(toYear))
-                var rc = sqlite3_step(statement)
-                while rc == SQLITE_ROW {
-                    body(statement)
-                    rc = sqlite3_step(statement)
-                }
-                guard rc == SQLITE_DONE else {
-                    throw StoreError.sqlite(path: path, code: rc, message: String(cString: sqlite3_errmsg(connection)))
-                }
+                return statement
+            }
+            /// Steps to the next row: false when there is none.
+            func step(_ statement: OpaquePointer) throws -> Bool {
+                let rc = sqlite3_step(statement)
+                if rc == SQLITE_ROW { return true }
+                guard rc == SQLITE_DONE else { throw failure(rc) }
+                return false
+            }
+            func scan(_ sql: String, _ body: (OpaquePointer) -> Void) throws {
+                let statement = try prepared(sql)
+                defer { sqlite3_finalize(statement) }
+                while try step(statement) { body(statement) }
             }
             func int(_ s: OpaquePointer, _ i: Int32) -> Int? { sqlite3_column_type(s, i) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(s, i)) }
             func bytes(_ s: OpaquePointer, _ i: Int32) -> UnsafeBufferPointer<UInt8> {
@@ -43,28 +52,15 @@ extension Store {
                 var cursors: [OpaquePointer] = []
                 defer { for c in cursors { sqlite3_finalize(c) } }
                 for part in try Partitions.all(db, table) where part.year >= fromYear && part.year <= toYear + 1 {
-                    var statement: OpaquePointer?
-                    let sql = """
+                    cursors.append(try prepared("""
                         SELECT student_id, screening_date, \(columns) FROM \(part.name)
                         WHERE school_year BETWEEN ?1 AND ?2 ORDER BY student_id, screening_date
-                        """
-                    guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-                        sqlite3_finalize(statement)
-                        throw StoreError.sqlite(path: path, code: sqlite3_errcode(connection), message: String(cString: sqlite3_errmsg(connection)))
-                    }
-                    cursors.append(statement)
-                    sqlite3_bind_int64(statement, 1, Int64(fromYear))
-                    sqlite3_bind_int64(statement, 2, Int64(toYear))
+                        """))
                 }
                 /// A cursor on its current row, with that row's key (valid until the cursor steps).
                 struct Head { let statement: OpaquePointer; var student: UnsafeBufferPointer<UInt8>; var date: UnsafeBufferPointer<UInt8> }
                 func advance(_ c: OpaquePointer) throws -> Head? {
-                    let rc = sqlite3_step(c)
-                    if rc == SQLITE_ROW { return Head(statement: c, student: bytes(c, 0), date: bytes(c, 1)) }
-                    guard rc == SQLITE_DONE else {
-                        throw StoreError.sqlite(path: path, code: rc, message: String(cString: sqlite3_errmsg(connection)))
-                    }
-                    return nil
+                    try step(c) ? Head(statement: c, student: bytes(c, 0), date: bytes(c, 1)) : nil
                 }
                 var live = try cursors.compactMap(advance)
                 while !live.isEmpty {

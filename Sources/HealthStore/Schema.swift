@@ -103,7 +103,7 @@ enum Schema {
         }
         migrator.registerMigration("v3-psych-cases-audit") { db in
             try db.execute(sql: ScreeningTable.psych.createSQL(named: "psych_screening"))
-            try db.execute(sql: ScreeningTable.psych.keyIndex(on: "psych_screening").createSQL)
+            try db.execute(sql: "CREATE UNIQUE INDEX psych_screening_key ON psych_screening(student_id, screening_date, instrument)")
             try db.execute(sql: """
                 CREATE TABLE psych_case (
                     id                  INTEGER PRIMARY KEY,
