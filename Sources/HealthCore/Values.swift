@@ -36,11 +36,17 @@ public struct GradeCode: Hashable, Comparable, Sendable, CustomStringConvertible
 }
 
 /// Visual acuity on the 5-point logarithmic scale (GB/T 11533), held in tenths: 4.9 is 49.
+///
+/// The chart reads down to 3.0 (decimal 0.01, from half a metre). A student who cannot read even that line
+/// is recorded as `belowChart` (stored as 29): such an eye is the worst seen, and counts as such in every band.
 public struct Acuity: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let tenths: Int
     public init(tenths: Int) { self.tenths = tenths }
+    /// Below the chart's lowest line, 3.0 (the national upload writes it as 0 or 9.0).
+    public static let belowChart = Acuity(tenths: 29)
+    public var isBelowChart: Bool { tenths < 30 }
     public var fivePoint: Double { Double(tenths) / 10 }
-    public var description: String { "\(tenths / 10).\(tenths % 10)" }
+    public var description: String { isBelowChart ? "<3.0" : "\(tenths / 10).\(tenths % 10)" }
     public static func < (a: Acuity, b: Acuity) -> Bool { a.tenths < b.tenths }
 }
 
@@ -65,4 +71,7 @@ public enum GlassesType: Int, Sendable, CaseIterable {
     case frame = 1
     case contactLens = 2
     case orthokeratology = 3
+    /// The file says nothing about glasses (no column, or a cell marked not measured). Counted as no glasses
+    /// for completeness; kept apart so that "not recorded" is never shown as "no glasses".
+    case notRecorded = 9
 }

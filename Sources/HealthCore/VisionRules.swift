@@ -129,21 +129,22 @@ extension VisionRules {
     ///     rules.classify(screening).myopic   // true when either eye has UCVA < 5.0 and SE ≤ −0.50 D
     public func classify(_ s: VisionScreening) -> VisionClassification {
         let age = s.ageAtScreening ?? (s.grade.yearOfSchooling >= 1 ? 6 : nil)
-        let ok = s.glasses == .orthokeratology
+        let glasses = s.effectiveGlasses
+        let ok = glasses == .orthokeratology
         let r = classify(eye: s.right, age: age, orthokeratology: ok)
         let l = classify(eye: s.left, age: age, orthokeratology: ok)
 
         var missing: [String] = []
         for (name, eye) in [("right", s.right), ("left", s.left)] {
-            switch s.glasses {
+            switch glasses {
             case .orthokeratology:
                 if eye.corrected == nil { missing.append("\(name) corrected acuity") }
-            case .none, .frame, .contactLens:
+            case .none, .frame, .contactLens, .notRecorded:
                 if eye.ucva == nil { missing.append("\(name) uncorrected acuity") }
                 if eye.sphere == nil { missing.append("\(name) sphere") }
                 if eye.cylinder == nil { missing.append("\(name) cylinder") }
                 if let c = eye.cylinder, c.milli != 0, eye.axis == nil { missing.append("\(name) axis") }
-                if s.glasses != .none, eye.corrected == nil { missing.append("\(name) corrected acuity") }
+                if glasses == .frame || glasses == .contactLens, eye.corrected == nil { missing.append("\(name) corrected acuity") }
             }
         }
 

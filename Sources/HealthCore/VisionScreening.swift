@@ -26,17 +26,26 @@ public struct VisionScreening: Hashable, Sendable {
     public var schoolCode: String
     public var grade: GradeCode
     public var className: String?
+    /// 班级编号, when the file has it beside 班级名称 (the national template has both).
+    public var classCode: String?
     public var screeningDate: CivilDate
     public var right: EyeFindings
     public var left: EyeFindings
     public var glasses: GlassesType
+    /// A separate yes/no ortho-k column (是否为角膜塑形镜（OK镜）佩戴者): nil when the file has none. Its "no"
+    /// says nothing about other glasses.
+    public var orthokeratology: Bool?
 
     public init(studentID: StudentID, sex: Sex, birthDate: CivilDate?, schoolCode: String, grade: GradeCode,
-                className: String?, screeningDate: CivilDate, right: EyeFindings, left: EyeFindings, glasses: GlassesType) {
+                className: String?, classCode: String? = nil, screeningDate: CivilDate, right: EyeFindings, left: EyeFindings,
+                glasses: GlassesType, orthokeratology: Bool? = nil) {
         self.studentID = studentID; self.sex = sex; self.birthDate = birthDate; self.schoolCode = schoolCode
-        self.grade = grade; self.className = className; self.screeningDate = screeningDate
-        self.right = right; self.left = left; self.glasses = glasses
+        self.grade = grade; self.className = className; self.classCode = classCode; self.screeningDate = screeningDate
+        self.right = right; self.left = left; self.glasses = glasses; self.orthokeratology = orthokeratology
     }
+
+    /// The glasses the screening is classified with: an OK lens when either column says so.
+    public var effectiveGlasses: GlassesType { orthokeratology == true ? .orthokeratology : glasses }
 
     /// Age in whole years at the screening, if the birth date is known.
     public var ageAtScreening: Int? { birthDate?.age(on: screeningDate) }

@@ -24,6 +24,27 @@ struct CSVRecord {
     var isBlank: Bool { ends.last.map { $0 == 0 } ?? true }
 }
 
+/// A record copied out of the reader, to be read again later (the rows kept while the header is found).
+struct OwnedCSVRecord {
+    let line: Int
+    private let bytes: [UInt8]
+    private let ends: [Int]
+
+    init(_ record: CSVRecord) {
+        line = record.line
+        bytes = Array(record.bytes)
+        ends = Array(record.ends)
+    }
+
+    var cells: [String] { (0..<ends.count).map { i in String(decoding: bytes[(i == 0 ? 0 : ends[i - 1])..<ends[i]], as: UTF8.self) } }
+
+    func withRecord<T>(_ body: (CSVRecord) throws -> T) rethrows -> T {
+        try bytes.withUnsafeBufferPointer { b in
+            try ends.withUnsafeBufferPointer { e in try body(CSVRecord(line: line, bytes: b, ends: e)) }
+        }
+    }
+}
+
 /// A streaming RFC 4180 reader over libcsv in strict mode, which also counts physical lines
 /// (quoted fields may hold newlines; CRLF, LF and a lone CR all end a line).
 ///
@@ -49,9 +70,11 @@ final class CSVReader {
     /// The line on which the record being read started.
     var currentLine: Int { line }
 
-    init() {
+    /// `delimiter`: `,` (the default), `;` or a tab (see `Delimiter.sniff`).
+    init(delimiter: UInt8 = UInt8(ascii: ",")) {
         parser = .allocate(capacity: 1)
         csv_init(parser, UInt8(CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL))
+        if delimiter != UInt8(ascii: ",") { csv_set_delim(parser, delimiter) }
         bytes = .allocate(capacity: byteCapacity)
         ends = .allocate(capacity: endCapacity)
     }
@@ -146,6 +169,38 @@ final class CSVReader {
                                ends: UnsafeBufferPointer(start: ends, count: endCount))
         do { try handler(record) } catch { failure = error }
     }
+}
+
+/// The field delimiter of a file: comma, semicolon (Excel in locales with a decimal comma) or tab.
+enum Delimiter {
+    /// The delimiter of the text starting with `head`: the candidate found the same number of times (at least
+    /// once) outside quotes on the most of the first lines, then the most often. A comma when in doubt.
+    static func sniff(_ head: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        let candidates: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: ";"), 0x09]
+        var counts = Array(repeating: [Int](), count: candidates.count)
+        var current = Array(repeating: 0, count: candidates.count)
+        var inQuotes = false, lines = 0, i = 0
+        while i < head.count, lines < 20 {
+            let b = head[i]
+            if b == UInt8(ascii: "\"") { inQuotes.toggle() }
+            else if !inQuotes, b == 0x0A || b == 0x0D {
+                if current.contains(where: { $0 > 0 }) { for k in candidates.indices { counts[k].append(current[k]) } ; lines += 1 }
+                current = Array(repeating: 0, count: candidates.count)
+            } else if !inQuotes, let k = candidates.firstIndex(of: b) { current[k] += 1 }
+            i += 1
+        }
+        if current.contains(where: { $0 > 0 }) { for k in candidates.indices { counts[k].append(current[k]) } }
+        var best = 0, bestScore = (0, 0)
+        for k in candidates.indices {
+            let nonzero = counts[k].filter { $0 > 0 }
+            guard let mode = Dictionary(grouping: nonzero, by: { $0 }).max(by: { ($0.value.count, $0.key) < ($1.value.count, $1.key) }) else { continue }
+            let score = (mode.value.count, mode.key)
+            if score > bestScore { bestScore = score; best = k }
+        }
+        return candidates[best]
+    }
+
+    static func name(_ b: UInt8) -> String { b == 0x09 ? "tab" : String(UnicodeScalar(b)) }
 }
 
 /// The CSV structure itself is broken (an unclosed or stray quote in strict mode).

@@ -4,18 +4,53 @@ import Foundation
 import Yams
 import Crypto
 
-/// A column profile: which headers name which field (`Config/profiles/*.yaml`).
+/// A column profile: which headers name which field (`Config/profiles/*.yaml`), and how one export layout
+/// writes its values (not-measured markers, codes, blocks that are not the screening).
 public struct ColumnProfile: Sendable, Equatable {
     public struct Field: Sendable, Equatable {
         public var key: String
         public var required: Bool
+        /// Headers that name the field: a label (`右眼裸眼视力`), or a path through a merged head
+        /// (`视力/右眼`), which matches when its last label is the column's and the others are above it, in order.
         public var aliases: [String]
+        /// Cell values this layout writes for "not measured" in this column, beside the profile's own.
+        public var notMeasured: [String] = []
+        /// Acuity: values this layout writes for "below the chart's lowest line, 3.0" (the national upload's 9.0, 0).
+        public var belowChart: [String] = []
+        /// Layout codes, each read as the value it stands for (`"0": 是`).
+        public var codes: [String: String] = [:]
+    }
+    /// Columns under a head whose label contains `match` are not read as the screening, for `reason`.
+    public struct Block: Sendable, Equatable {
+        public var match: String
+        public var reason: String
+    }
+    /// One column holding two fields, e.g. `裸眼视力（右/左）` = `4.9/5.0`.
+    public struct Pair: Sendable, Equatable {
+        public var aliases: [String]
+        public var fields: [String]
+        public var separator: String
     }
     public var name: String
     public var kind: String
     public var fields: [Field]
     /// The file it came from.
     public var source: String
+    public var description: String?
+    /// Where the layout is documented: the public system whose code writes it.
+    public var origin: String?
+    /// Said with every import that uses the profile (e.g. a mapping that is not confirmed).
+    public var caution: String?
+    /// Headers that identify the layout: the profile is considered only for files that have them all.
+    public var signature: [String] = []
+    /// Cell values that mean "not measured" in any measurement column (`--`, `/`).
+    public var notMeasured: [String] = []
+    public var ignoreBlocks: [Block] = []
+    public var pairs: [Pair] = []
+    /// How many `extends:` steps below a profile without a parent (more specific profiles win a tie).
+    public var depth = 0
+
+    public func field(_ key: String) -> Field? { fields.first { $0.key == key } }
 }
 
 /// Everything SchoolHealth reads from `Config/`: rule sets and column profiles.
@@ -56,19 +91,33 @@ public struct SchoolHealthConfig: Sendable {
     struct RawProfile: Decodable {
         struct RawField: Decodable {
             var required: Bool?
-            var aliases: [String]
+            var aliases: [String]?
+            var notMeasured: [String]?
+            var belowChart: [String]?
+            var codes: [String: String]?
         }
+        struct RawBlock: Decodable { var match: String; var reason: String }
+        struct RawPair: Decodable { var aliases: [String]; var fields: [String]; var separator: String? }
         var profile: String
         var kind: String?
         var extends: String?
-        var fields: [String: RawField]
+        var description: String?
+        var origin: String?
+        var caution: String?
+        var signature: [String]?
+        var notMeasured: [String]?
+        var ignoreBlocks: [RawBlock]?
+        var pairs: [RawPair]?
+        var fields: [String: RawField]?
     }
 
-    /// Applies `extends:`: a child adds aliases to (and may override `required` of) its parent's fields.
+    /// Applies `extends:`: a child adds aliases, markers, codes, blocks and pairs to its parent's (and may override
+    /// `required`); its own signature, description and origin are added to or replace the parent's.
     static func resolve(_ raw: [(RawProfile, String)]) throws(IngestError) -> [ColumnProfile] {
         var resolved: [String: ColumnProfile] = [:]
         var order: [String] = []
         var pending = raw
+        func union(_ a: [String], _ b: [String]?) -> [String] { a + (b ?? []).filter { !a.contains($0) } }
         while !pending.isEmpty {
             let before = pending.count
             var next: [(RawProfile, String)] = []
@@ -79,17 +128,39 @@ public struct SchoolHealthConfig: Sendable {
                     base = parentProfile
                     base.name = p.profile
                     base.source = path
+                    base.depth = parentProfile.depth + 1
+                    base.description = p.description ?? base.description
+                    base.origin = p.origin ?? base.origin
+                    base.caution = p.caution ?? base.caution
                 } else {
                     guard let kind = p.kind else { throw .badConfig(file: path, reason: "a profile needs 'kind' (e.g. vision) or 'extends'") }
-                    base = ColumnProfile(name: p.profile, kind: kind, fields: [], source: path)
+                    base = ColumnProfile(name: p.profile, kind: kind, fields: [], source: path, description: p.description, origin: p.origin,
+                                         caution: p.caution)
                 }
-                for key in p.fields.keys.sorted() {
-                    let f = p.fields[key]!
+                base.signature = union(base.signature, p.signature)
+                base.notMeasured = union(base.notMeasured, p.notMeasured)
+                base.ignoreBlocks += (p.ignoreBlocks ?? []).map { ColumnProfile.Block(match: $0.match, reason: $0.reason) }
+                for pair in p.pairs ?? [] {
+                    guard pair.fields.count >= 2 else { throw .badConfig(file: path, reason: "a pair names at least two fields") }
+                    base.pairs.append(.init(aliases: pair.aliases, fields: pair.fields, separator: pair.separator ?? "/"))
+                }
+                let fields = p.fields ?? [:]
+                for key in fields.keys.sorted() {
+                    let f = fields[key]!
                     if let i = base.fields.firstIndex(where: { $0.key == key }) {
-                        base.fields[i].aliases += f.aliases.filter { !base.fields[i].aliases.contains($0) }
+                        base.fields[i].aliases = union(base.fields[i].aliases, f.aliases)
+                        base.fields[i].notMeasured = union(base.fields[i].notMeasured, f.notMeasured)
+                        base.fields[i].belowChart = union(base.fields[i].belowChart, f.belowChart)
+                        base.fields[i].codes.merge(f.codes ?? [:]) { _, new in new }
                         if let r = f.required { base.fields[i].required = r }
                     } else {
-                        base.fields.append(.init(key: key, required: f.required ?? false, aliases: f.aliases))
+                        base.fields.append(.init(key: key, required: f.required ?? false, aliases: f.aliases ?? [],
+                                                 notMeasured: f.notMeasured ?? [], belowChart: f.belowChart ?? [], codes: f.codes ?? [:]))
+                    }
+                }
+                for pair in base.pairs {
+                    for key in pair.fields where !base.fields.contains(where: { $0.key == key }) {
+                        throw .badConfig(file: path, reason: "pair \(pair.aliases.first ?? "?") names field '\(key)', which the profile does not have")
                     }
                 }
                 if resolved[p.profile] == nil { order.append(p.profile) }

@@ -53,7 +53,9 @@ enum FieldParsers {
     /// A decimal number in thousandths, exactly: "-0.375" → -375. Accepts "+", "-", "−" (U+2212), a trailing
     /// "D"/"DS"/"DC" unit and up to three decimals (further decimals must be zeros).
     /// Returns `.some(nil)` for an empty field and nil for something that is not such a number.
-    static func milli(_ raw: UnsafeBufferPointer<UInt8>) -> Int?? {
+    ///
+    /// `units` are further units a value may be written with (`cm`, `°`); one of them is dropped from the end.
+    static func milli(_ raw: UnsafeBufferPointer<UInt8>, units: [[UInt8]] = []) -> Int?? {
         let b = trimmed(raw)
         if b.isEmpty { return .some(nil) }
         var lo = 0, hi = b.count
@@ -61,6 +63,10 @@ enum FieldParsers {
         if hi >= 3, b[0] == 0xE2, b[1] == 0x88, b[2] == 0x92 { negative = true; lo = 3 }
         else if b[0] == UInt8(ascii: "-") { negative = true; lo = 1 }
         else if b[0] == UInt8(ascii: "+") { lo = 1 }
+        if let unit = units.first(where: { u in hi - lo > u.count && (0..<u.count).allSatisfy { b[hi - u.count + $0] == u[$0] } }) {
+            hi -= unit.count
+            while hi > lo, b[hi - 1] == 0x20 { hi -= 1 }
+        }
         // A unit written after the number: D, DS, DC (any case) and spaces.
         while hi > lo, isUnitLetter(b[hi - 1]) { hi -= 1 }
         var whole = 0, frac = 0, fracDigits = 0, digits = 0, seenDot = false
@@ -87,6 +93,16 @@ enum FieldParsers {
         while fracDigits < 3 { frac *= 10; fracDigits += 1 }
         let v = whole * 1000 + frac
         return .some(negative ? -v : v)
+    }
+
+    /// Units values are written with (the common-disease export writes `152.3cm`, `45.2kg`, `90°`).
+    enum Units {
+        static let degrees: [[UInt8]] = ["°", "度", "º"].map { Array($0.utf8) }
+        static let centimetres: [[UInt8]] = ["cm", "CM", "厘米"].map { Array($0.utf8) }
+        static let kilograms: [[UInt8]] = ["kg", "KG", "Kg", "公斤", "千克"].map { Array($0.utf8) }
+        static let seconds: [[UInt8]] = ["秒", "s"].map { Array($0.utf8) }
+        static let counts: [[UInt8]] = ["ml", "mL", "ML", "毫升", "次", "个"].map { Array($0.utf8) }
+        static let points: [[UInt8]] = ["分"].map { Array($0.utf8) }
     }
 
     @inline(__always)
@@ -221,26 +237,52 @@ enum FieldParsers {
             }
             return g
         }
-        let names: [String: Int] = [
-            "一年级": 11, "二年级": 12, "三年级": 13, "四年级": 14, "五年级": 15, "六年级": 16,
-            "初一": 21, "初二": 22, "初三": 23, "初四": 24, "七年级": 21, "八年级": 22, "九年级": 23,
-            "高一": 31, "高二": 32, "高三": 33,
-        ]
-        guard let code = names[s] else { throw FieldProblem(reason: "is not a grade: use the national code (11–16, 21–24, 31–33) or a name such as 三年级, 初一, 高二") }
+        guard let code = gradeNames[s] else { throw FieldProblem(reason: "is not a grade: use the national code (11–16, 21–24, 31–33) or a name such as 三年级, 初一, 高二") }
         return GradeCode(code)
     }
+
+    static let gradeNames: [String: Int] = [
+        "一年级": 11, "二年级": 12, "三年级": 13, "四年级": 14, "五年级": 15, "六年级": 16,
+        "小学一年级": 11, "小学二年级": 12, "小学三年级": 13, "小学四年级": 14, "小学五年级": 15, "小学六年级": 16,
+        "初一": 21, "初二": 22, "初三": 23, "初四": 24, "七年级": 21, "八年级": 22, "九年级": 23,
+        "初中一年级": 21, "初中二年级": 22, "初中三年级": 23,
+        "高一": 31, "高二": 32, "高三": 33, "高中一年级": 31, "高中二年级": 32, "高中三年级": 33,
+    ]
 
     static func glasses(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> GlassesType? {
         let b = trimmed(raw)
         if b.count == 1, b[0] >= 0x30, b[0] <= 0x33 { return GlassesType(rawValue: Int(b[0] - 0x30)) }
         guard let s = try text(raw) else { return nil }
         switch s.lowercased() {
-        case "0", "不戴镜", "无", "否", "未戴镜", "none", "no": return GlassesType.none
-        case "1", "框架眼镜", "框架镜", "框架", "frame", "glasses": return .frame
-        case "2", "隐形眼镜", "隐形", "contact", "contact lens", "contacts": return .contactLens
-        case "3", "夜戴角膜塑形镜", "角膜塑形镜", "ok镜", "塑形镜", "orthokeratology", "ortho-k", "ok": return .orthokeratology
-        default: throw FieldProblem(reason: "is not a glasses type: use 0 不戴镜, 1 框架眼镜, 2 隐形眼镜 or 3 角膜塑形镜")
+        case "0", "不戴镜", "不佩戴眼镜", "未佩戴眼镜", "无", "否", "未戴镜", "none", "no glasses", "no": return GlassesType.none
+        case "1", "框架眼镜", "佩戴框架眼镜", "框架镜", "框架", "frame", "frames", "glasses", "spectacles": return .frame
+        case "2", "隐形眼镜", "佩戴隐形眼镜", "隐形", "contact", "contact lens", "contact lenses", "contacts": return .contactLens
+        case "3", "夜戴角膜塑形镜", "角膜塑形镜", "佩戴角膜塑形镜", "ok镜", "塑形镜", "orthokeratology", "ortho-k", "orthok", "ortho k",
+             "ok", "ok lens", "ok-lens", "ok lenses":
+            return .orthokeratology
+        default: throw FieldProblem(reason: "is not a glasses type: use 0 不戴镜, 1 框架眼镜, 2 隐形眼镜 or 3 角膜塑形镜 (or none, frame, contact, ortho-k)")
         }
+    }
+
+    /// A yes/no column: 是/否, yes/no, y/n, 1/0 (a layout's own codes are rewritten to these first).
+    static func yesNo(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> Bool? {
+        guard let s = try text(raw) else { return nil }
+        switch s.lowercased() {
+        case "是", "1", "y", "yes", "true", "有": return true
+        case "否", "0", "n", "no", "false", "无": return false
+        default: throw FieldProblem(reason: "is not 是 or 否")
+        }
+    }
+
+    /// A grade and class in one cell (年级情况: 一年级1班, 初二(3)班, 高一3班): the grade by its name at the start,
+    /// the class as the rest.
+    static func gradeAndClass(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> (GradeCode, String?)? {
+        guard let s = try text(raw) else { return nil }
+        for (name, code) in gradeNames.sorted(by: { $0.key.count > $1.key.count }) where s.hasPrefix(name) {
+            let rest = String(s.dropFirst(name.count)).trimmingCharacters(in: .whitespaces)
+            return (GradeCode(code)!, rest.isEmpty ? nil : rest)
+        }
+        throw FieldProblem(reason: "does not start with a grade name such as 一年级, 初一, 高二 (e.g. 一年级1班)")
     }
 
     static func dioptres(_ raw: UnsafeBufferPointer<UInt8>, bounds: VisionRules.Range, what: String) throws(FieldProblem) -> Dioptres? {
@@ -254,7 +296,7 @@ enum FieldParsers {
     }
 
     static func axis(_ raw: UnsafeBufferPointer<UInt8>, bounds: VisionRules.Range) throws(FieldProblem) -> Int? {
-        guard let parsed = milli(raw) else { throw FieldProblem(reason: "is not an axis in whole degrees (0–180)") }
+        guard let parsed = milli(raw, units: Units.degrees) else { throw FieldProblem(reason: "is not an axis in whole degrees (0–180)") }
         guard let m = parsed else { return nil }
         guard m % 1000 == 0, bounds.contains(Double(m / 1000)) else {
             throw FieldProblem(reason: "is not an axis in whole degrees from \(Int(bounds.min)) to \(Int(bounds.max))")
@@ -291,6 +333,13 @@ extension FieldParsers {
     /// Acuity in 5-point (4.0–5.3) or decimal (0.1–2.0) notation, returned on the 5-point scale.
     /// The two ranges do not overlap, so each value says which notation it is in.
     static func acuity(_ raw: UnsafeBufferPointer<UInt8>, scale: AcuityScale) throws(FieldProblem) -> (Acuity, AcuityNotation)? {
+        let b = trimmed(raw)
+        // "<3.0" (or ＜3): below the chart's lowest line; a layout's own code for it is rewritten to this.
+        if let first = b.first, first == UInt8(ascii: "<") || (b.count >= 3 && b[0] == 0xEF && b[1] == 0xBC && b[2] == 0x9C) {
+            let rest = UnsafeBufferPointer(rebasing: b[(first == UInt8(ascii: "<") ? 1 : 3)...])
+            if let m = milli(rest), m == 3000 { return (.belowChart, .fivePoint) }
+            throw FieldProblem(reason: "is not an acuity: below the chart is written <3.0")
+        }
         guard let parsed = milli(raw) else { throw FieldProblem(reason: "is not an acuity: use \(scale.rangeText)") }
         guard let m = parsed else { return nil }
         if scale.fivePointMilli.contains(m) {

@@ -16,6 +16,10 @@ public struct ImportOptions: Sendable {
     public var schoolYear: Int?
     /// Fitness: the school follows 五四制; grade codes are remapped for scoring (Config/rules/fitness.yaml).
     public var fiveFour = false
+    /// The screening date of every row, for exports without a date column.
+    public var screeningDate: CivilDate?
+    /// The county's school list: rows that name their school (学校名称) are placed through it.
+    public var schools = SchoolDirectory()
     /// Dates after this are rejected as "in the future".
     public var today: CivilDate = .today
     /// Called now and then with (bytes read, file size, rows read).
@@ -60,6 +64,8 @@ public struct FileReport: Sendable, Codable, Equatable {
     /// Rows stored whose file-supplied scores differ from ours (fitness).
     public var disagreements = 0
     public var warnings: [String] = []
+    /// How the file was read: title and header lines, delimiter, what each column was mapped to.
+    public var layout: LayoutReport?
     public var error: String?
     public var rejectsFile: String?
     public var disagreementsFile: String?
@@ -163,6 +169,8 @@ public struct FileImporter: Sendable {
             trace.note("bulk-loaded: " + (session.bulkLoaded.isEmpty ? "none" : session.bulkLoaded.joined(separator: ", ")))
             report.profile = summary.profile
             report.ruleVersion = summary.ruleVersion
+            report.layout = summary.layout
+            session.layout = (try? JSONEncoder().encode(summary.layout)).map { String(decoding: $0, as: UTF8.self) }
             if !summary.ignored.isEmpty { report.warnings.append("ignored columns (not stored): \(summary.ignored.joined(separator: ", "))") }
             if summary.blank > 0 { report.warnings.append("\(summary.blank) empty row(s) skipped") }
             report.warnings += summary.warnings

@@ -24,6 +24,8 @@ struct FitnessImporter: RecordImporter {
     let options: ImportOptions
     private let student: StudentColumns
     private let classCode, height, weight, sitUpFemale, extStandard, extBonus, extTotal, extBand: Int?
+    /// The legacy combined columns, read by sex: 1000/800米跑 and 引体向上/仰卧起坐.
+    private let enduranceCombined, strengthCombined: Int?
     private let items: [(item: FitnessItem, column: Int?, bounds: ClosedRange<Double>)]
     private let heightBounds, weightBounds, sitUpBounds: ClosedRange<Double>
     private var reader: RowReader
@@ -33,11 +35,12 @@ struct FitnessImporter: RecordImporter {
     init(map: HeaderMap, config: SchoolHealthConfig, options: ImportOptions) {
         rules = config.fitness
         self.options = options
-        reader = RowReader(headers: map.headers)
+        reader = RowReader(map: map)
         student = StudentColumns(map, date: "test_date")
         let c = map.index
         (classCode, height, weight, sitUpFemale) = (c["class_code"], c["height"], c["weight"], c["sit_up_1min_female"])
         (extStandard, extBonus, extTotal, extBand) = (c["ext_standard"], c["ext_bonus"], c["ext_total"], c["ext_band"])
+        (enduranceCombined, strengthCombined) = (c["run_1000m_800m"], c["pull_up_sit_up"])
         let bounds = config.fitness.bounds
         func bound(_ key: String) -> ClosedRange<Double> { bounds[key] ?? -1e9...1e9 }
         items = [FitnessItem.vitalCapacity, .run50m, .standingLongJump, .sitAndReach, .shuttle50x8, .ropeSkip, .run800m, .run1000m, .sitUp, .pullUp]
@@ -99,6 +102,23 @@ struct FitnessImporter: RecordImporter {
                 }
             }
             if let v { results[item] = v }
+        }
+        if let sex = who.sex {
+            // 1000/800米跑: boys run 1000 m, girls 800 m. 引体向上/仰卧起坐: junior and senior boys do pull-ups,
+            // girls and every primary pupil sit-ups (the district template's combined columns, read by sex).
+            let boy = sex == .male
+            let primary = (who.grade?.rawValue ?? 0) < 21
+            let run = boy ? FitnessItem.run1000m : .run800m, strength = boy && !primary ? FitnessItem.pullUp : .sitUp
+            let runBounds = items.first { $0.item == run }!.bounds, strengthBounds = items.first { $0.item == strength }!.bounds
+            for (column, item, b) in [(enduranceCombined, run, runBounds), (strengthCombined, strength, strengthBounds)] {
+                guard let v = reader.value(record, column, { raw throws(FieldProblem) in
+                    item == .run1000m || item == .run800m ? try FitnessParsers.minutesSeconds(raw, bounds: b) : try FitnessParsers.count(raw, bounds: b)
+                }) else { continue }
+                if let other = results[item], other != v {
+                    reader.add(column, value: FieldParsers.display(reader.raw(record, column!)), reason: "differs from the \(item.rawValue) column on the same row")
+                }
+                results[item] = v
+            }
         }
         if let female = reader.value(record, sitUpFemale, { raw throws(FieldProblem) in try FitnessParsers.count(raw, bounds: sitUpBounds) }) {
             if let other = results[.sitUp], other != female {
@@ -169,7 +189,8 @@ struct FitnessImporter: RecordImporter {
 enum FitnessParsers {
     /// A length or mass with at most `decimals` decimals (e.g. 身高 135.5), in tenths.
     static func measure(_ raw: UnsafeBufferPointer<UInt8>, bounds: ClosedRange<Double>, unit: String, decimals: Int) throws(FieldProblem) -> Int? {
-        guard let parsed = FieldParsers.milli(raw) else { throw FieldProblem(reason: "is not a number of \(unit)") }
+        let units = unit == "cm" ? FieldParsers.Units.centimetres : unit == "kg" ? FieldParsers.Units.kilograms : unit == "s" ? FieldParsers.Units.seconds : []
+        guard let parsed = FieldParsers.milli(raw, units: units) else { throw FieldProblem(reason: "is not a number of \(unit)") }
         guard let m = parsed else { return nil }
         guard m % 100 == 0 else { throw FieldProblem(reason: "has more than one decimal") }
         guard bounds.contains(Double(m) / 1000) else {
@@ -180,7 +201,7 @@ enum FitnessParsers {
 
     /// A count (肺活量 ml, 跳绳, 仰卧起坐, 引体向上): a whole number, in tenths.
     static func count(_ raw: UnsafeBufferPointer<UInt8>, bounds: ClosedRange<Double>) throws(FieldProblem) -> Int? {
-        guard let parsed = FieldParsers.milli(raw) else { throw FieldProblem(reason: "is not a whole number") }
+        guard let parsed = FieldParsers.milli(raw, units: FieldParsers.Units.counts) else { throw FieldProblem(reason: "is not a whole number") }
         guard let m = parsed else { return nil }
         guard m % 1000 == 0 else { throw FieldProblem(reason: "is not a whole number") }
         guard bounds.contains(Double(m) / 1000) else {
@@ -191,10 +212,12 @@ enum FitnessParsers {
 
     /// 50 m in seconds with a decimal point ("50米跑只能用小数点分隔"), in tenths.
     static func sprint(_ raw: UnsafeBufferPointer<UInt8>, bounds: ClosedRange<Double>) throws(FieldProblem) -> Int? {
-        if raw.contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ":") || $0 >= 0x80 }) {
+        var b = FieldParsers.trimmed(raw)
+        if b.count > 3, b[b.count - 3] == 0xE7, b[b.count - 2] == 0xA7, b[b.count - 1] == 0x92 { b = UnsafeBufferPointer(rebasing: b[..<(b.count - 3)]) }   // 秒
+        if b.contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ":") || $0 >= 0x80 }) {
             throw FieldProblem(reason: "must be seconds with a decimal point (e.g. 8.7), as the national template requires")
         }
-        return try measure(raw, bounds: bounds, unit: "s", decimals: 1)
+        return try measure(b, bounds: bounds, unit: "s", decimals: 1)
     }
 
     /// Minute marks: ' ’ ‘ ′ : ： 分. Second marks (optional, at the end): " ” “ ″ '' 秒.
@@ -229,6 +252,9 @@ enum FitnessParsers {
         if i < b.count {
             guard !dotted, let mark = secondMarks.first(where: { matches($0, at: i) }), i + mark.count == b.count else { throw bad }
         }
+        if dotted && secondDigits == 1 {
+            throw FieldProblem(reason: "is ambiguous: \(minutes).\(seconds) is probably \(minutes)′\(seconds)0″ with its trailing zero dropped by Excel (the run time was typed as a number), but it could be \(minutes)′0\(seconds)″; write \(minutes).\(seconds)0 or \(minutes)′\(seconds)0″ (or format the column as Text in Excel before typing)")
+        }
         if dotted && secondDigits != 2 {
             throw FieldProblem(reason: "is ambiguous: in m.ss notation the seconds need two digits (3.05 or 3.50)")
         }
@@ -243,7 +269,7 @@ enum FitnessParsers {
 
     /// A score with up to two decimals (标准分, 附加分, 总分), in hundredths.
     static func points(_ raw: UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> Int? {
-        guard let parsed = FieldParsers.milli(raw) else { throw FieldProblem(reason: "is not a score") }
+        guard let parsed = FieldParsers.milli(raw, units: FieldParsers.Units.points) else { throw FieldProblem(reason: "is not a score") }
         guard let m = parsed else { return nil }
         guard (0...130_000).contains(m) else { throw FieldProblem(reason: "is not a score between 0 and 130") }
         return m / 10

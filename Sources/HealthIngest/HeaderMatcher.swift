@@ -1,56 +1,332 @@
 import Foundation
 
-/// Which column of a file holds which field, decided from the header line and the profiles.
+/// How the importer read a file's head: which lines were a title and which the header, the delimiter, and what
+/// each column was mapped to. Part of every `FileReport`, and what `--inspect` prints.
+public struct LayoutReport: Sendable, Codable, Equatable {
+    public struct Column: Sendable, Codable, Equatable {
+        /// 1-based, as a spreadsheet counts columns.
+        public var number: Int
+        /// The column's header as written: the labels of a merged head joined with "/" (`视力/左眼`).
+        public var header: String
+        /// The field it was mapped to, if any.
+        public var field: String?
+        /// Why it is not read, when it is not: not a field, a block that is not the screening, no header.
+        public var note: String?
+    }
+    public var titleLines: [Int] = []
+    public var headerLines: [Int] = []
+    /// "," ";" or "tab".
+    public var delimiter = ","
+    public var profile = ""
+    public var columns: [Column] = []
+
+    /// The columns no field claimed (and not deliberately excluded), as written.
+    public var unmapped: [Column] { columns.filter { $0.field == nil && $0.note == LayoutReport.notAField } }
+    static let notAField = "not a field of the profile: ignored"
+    static let unnamed = "no header: ignored"
+}
+
+/// A file's first rows, kept as text while the header is found.
+struct PreludeRow {
+    let line: Int
+    /// Each cell trimmed, and cut to its first 200 characters (a longer cell is no header).
+    let cells: [String]
+    /// How many cells hold something.
+    let filled: Int
+
+    init(line: Int, cells: [String]) {
+        self.line = line
+        self.cells = cells.map { String($0.prefix(200)).trimmingCharacters(in: .whitespacesAndNewlines) }
+        filled = self.cells.reduce(0) { $0 + (HeaderMatcher.normalize($1).isEmpty ? 0 : 1) }
+    }
+}
+
+/// Which column of a file holds which field, decided from the header rows and the profiles.
 struct HeaderMap {
+    /// A column made from part of another: `裸眼视力（右/左）` split into its right and left values.
+    struct VirtualColumn {
+        let source: Int
+        let part: Int
+        let separator: [UInt8]
+    }
     let profile: ColumnProfile
-    /// Field key → column index.
+    /// Field key → column index (a virtual column's index follows the physical ones).
     let index: [String: Int]
-    /// Header text as written in the file, per column.
+    /// Header per column as written (physical, then virtual).
     let headers: [String]
+    /// Physical columns of the header.
+    let physicalCount: Int
+    let virtual: [VirtualColumn]
+    /// Per column: cell values meaning "not measured", and layout codes (value → what it stands for).
+    let markers: [[[UInt8]]]
+    let codes: [[(code: [UInt8], value: [UInt8])]]
+    /// The last line of the head: data starts after it.
+    let lastHeaderLine: Int
+    let layout: LayoutReport
+
     /// Headers no field claimed.
-    let ignored: [String]
+    var ignored: [String] { layout.unmapped.map(\.header) }
+    /// Columns deliberately not read (a block that is not the screening), with the reason.
+    var excluded: [LayoutReport.Column] { layout.columns.filter { $0.field == nil && $0.note != LayoutReport.notAField && $0.note != LayoutReport.unnamed } }
 
     func column(_ key: String) -> Int? { index[key] }
     func header(_ key: String) -> String { index[key].map { headers[$0] } ?? key }
+
+    /// The bytes of column `i` of `record`: a physical field, or the part of one that a virtual column reads.
+    func cell(_ record: CSVRecord, _ i: Int) -> UnsafeBufferPointer<UInt8> {
+        guard i >= physicalCount else { return record.field(i) }
+        let v = virtual[i - physicalCount]
+        let raw = FieldParsers.trimmed(record.field(v.source))
+        var part = 0, start = 0, j = 0
+        let sep = v.separator
+        while j + sep.count <= raw.count {
+            if (0..<sep.count).allSatisfy({ raw[j + $0] == sep[$0] }) {
+                if part == v.part { return UnsafeBufferPointer(rebasing: raw[start..<j]) }
+                part += 1
+                j += sep.count
+                start = j
+            } else {
+                j += 1
+            }
+        }
+        return part == v.part ? UnsafeBufferPointer(rebasing: raw[start...]) : UnsafeBufferPointer(rebasing: raw[0..<0])
+    }
 }
 
 enum HeaderMatcher {
-    /// Trimmed, case-folded, NFKC (full-width → half-width), without spaces, underscores or a BOM.
+    /// Trimmed, case-folded, NFKC (full-width → half-width), without spaces, underscores, a BOM, quotes or the
+    /// `*` templates put after required columns.
     static func normalize(_ header: String) -> String {
         header.precomposedStringWithCompatibilityMapping
             .lowercased()
-            .filter { !$0.isWhitespace && $0 != "_" && $0 != "\u{FEFF}" && $0 != "\"" }
+            .filter { !$0.isWhitespace && $0 != "_" && $0 != "\u{FEFF}" && $0 != "\"" && $0 != "*" }
     }
 
-    /// Picks the profile that covers every required field and claims the most columns.
-    /// `fixedFields` are supplied from outside the file (e.g. --school), so they need no column.
-    static func match(headers: [String], profiles: [ColumnProfile], file: String, preferred: String?,
-                      fixedFields: Set<String> = []) throws(IngestError) -> HeaderMap {
-        let candidates = preferred.map { name in profiles.filter { $0.name == name } } ?? profiles
-        if candidates.isEmpty { throw .noProfile(file: file, kind: preferred ?? "?") }
-        let normalized = headers.map(normalize)
-        var best: (map: HeaderMap, claimed: Int)?
-        var bestMissing: (profile: ColumnProfile, missing: [ColumnProfile.Field])?
-        for profile in candidates {
-            var index: [String: Int] = [:]
-            for field in profile.fields {
-                let aliases = Set(field.aliases.map(normalize) + [normalize(field.key)])
-                let columns = normalized.indices.filter { aliases.contains(normalized[$0]) }
-                if columns.count > 1 { throw .ambiguousColumn(file: file, field: field.key, headers: columns.map { headers[$0] }) }
-                if let c = columns.first { index[field.key] = c }
+    /// The forms an alias can match: the label itself, and, when it has "/", every path of labels it can name
+    /// (a label may itself hold a "/": `视力低下情况/裸眼视力（右/左）` is the path 视力低下情况 › 裸眼视力（右/左）).
+    static func forms(_ alias: String) -> [[String]] {
+        let pieces = alias.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard pieces.count > 1, pieces.count <= 7 else { return [[normalize(alias)]] }
+        var forms: [[String]] = []
+        for cuts in 0..<(1 << (pieces.count - 1)) {
+            var labels: [String] = [], current = pieces[0]
+            for i in 1..<pieces.count {
+                if cuts & (1 << (i - 1)) != 0 { labels.append(current); current = pieces[i] } else { current += "/" + pieces[i] }
             }
-            let missing = profile.fields.filter { $0.required && index[$0.key] == nil && !fixedFields.contains($0.key) }
-            if missing.isEmpty {
-                let claimed = Set(index.values)
-                let map = HeaderMap(profile: profile, index: index, headers: headers,
-                                    ignored: headers.indices.filter { !claimed.contains($0) && !normalized[$0].isEmpty }.map { headers[$0] })
-                if best == nil || claimed.count > best!.claimed { best = (map, claimed.count) }
-            } else if bestMissing == nil || missing.count < bestMissing!.missing.count {
-                bestMissing = (profile, missing)
+            labels.append(current)
+            let normalized = labels.map(normalize)
+            if !normalized.contains(where: \.isEmpty) { forms.append(normalized) }
+        }
+        return forms
+    }
+
+    /// Whether `form` names the column at `path`: its last label is the column's own, and its other labels
+    /// are above it, in order. The result is the number of labels matched (more is more specific), or 0.
+    static func specificity(_ form: [String], _ path: [String]) -> Int {
+        guard let leaf = path.last, form.last == leaf else { return 0 }
+        var j = 0
+        for label in form.dropLast() {
+            while j < path.count - 1 && path[j] != label { j += 1 }
+            if j >= path.count - 1 { return 0 }
+            j += 1
+        }
+        return form.count
+    }
+
+    /// The columns' paths for a head of `rows` (top to bottom; cells trimmed). A merged cell's label is in its top-left cell
+    /// only: a blank cell continues the label to its left when every cell above it is blank too (a horizontal
+    /// span), except in the last row; a blank below a label continues it downwards. Repeated labels in one column
+    /// (a converter that filled merged cells) count once.
+    static func paths(_ rows: [[String]], width: Int) -> [[String]] {
+        let d = rows.count
+        var filled = Array(repeating: Array(repeating: String?.none, count: width), count: d)
+        let cell = { (r: Int, c: Int) -> String in c < rows[r].count ? rows[r][c] : "" }
+        for r in 0..<d {
+            for c in 0..<width {
+                let v = cell(r, c)
+                if !v.isEmpty {
+                    filled[r][c] = v
+                } else if d > 1, r < d - 1, c > 0, filled[r][c - 1] != nil, (0..<r).allSatisfy({ cell($0, c).isEmpty }) {
+                    filled[r][c] = filled[r][c - 1]
+                }
             }
         }
-        if let best { return best.map }
-        let (profile, missing) = bestMissing!
-        throw .missingColumns(file: file, profile: profile.name, missing: missing.map { ($0.key, $0.aliases) })
+        return (0..<width).map { c in
+            var path: [String] = []
+            for r in 0..<d { if let v = filled[r][c], path.last != v { path.append(v) } }
+            return path
+        }
+    }
+
+    /// One way of reading the head with one profile.
+    struct Attempt {
+        var profile: ColumnProfile
+        var index: [String: Int] = [:]
+        var virtual: [HeaderMap.VirtualColumn] = []
+        var virtualHeaders: [String] = []
+        var missing: [ColumnProfile.Field] = []
+        var ambiguous: (field: String, columns: [Int])?
+        var claimed = Set<Int>()
+    }
+
+    /// Maps `paths` to `profile`'s fields. `excluded` columns are never mapped.
+    static func attempt(_ profile: ColumnProfile, paths: [[String]], labels: [String], excluded: Set<Int>,
+                        fixedFields: Set<String>) -> Attempt? {
+        let normalizedPaths = paths.map { $0.map(normalize) }
+        // Columns by their own (last) label: an alias form can only match a column whose label is its last.
+        var byLeaf: [String: [Int]] = [:]
+        for (c, path) in normalizedPaths.enumerated() where !excluded.contains(c) {
+            if let leaf = path.last { byLeaf[leaf, default: []].append(c) }
+        }
+        /// Column → how specifically `aliases` name it (only columns they name at all).
+        func specs(_ aliases: [String]) -> [Int: Int] {
+            var result: [Int: Int] = [:]
+            for form in aliases.flatMap(Self.forms) {
+                for c in byLeaf[form.last!] ?? [] {
+                    let s = specificity(form, normalizedPaths[c])
+                    if s > result[c] ?? 0 { result[c] = s }
+                }
+            }
+            return result
+        }
+        func best(_ aliases: [String]) -> [Int] {
+            let s = specs(aliases)
+            guard let top = s.values.max() else { return [] }
+            return s.filter { $0.value == top }.map(\.key).sorted()
+        }
+        for signature in profile.signature where best([signature]).isEmpty { return nil }
+        var result = Attempt(profile: profile)
+        // Every column goes to the field that names it most specifically (视力/右眼 beats 右眼); a field then
+        // takes the columns it names most specifically among those it won. Two left over is an ambiguity.
+        let fieldSpecs = profile.fields.map { specs($0.aliases + [$0.key]) }
+        var columnBest: [Int: Int] = [:]
+        for s in fieldSpecs { for (c, v) in s where v > columnBest[c] ?? 0 { columnBest[c] = v } }
+        var claims: [Int: (field: String, spec: Int)] = [:]
+        for (f, field) in profile.fields.enumerated() {
+            let won = fieldSpecs[f].filter { $0.value == columnBest[$0.key] }
+            guard let top = won.values.max() else { continue }
+            let columns = won.filter { $0.value == top }.map(\.key).sorted()
+            if columns.count > 1 {
+                if result.ambiguous == nil { result.ambiguous = (field.key, columns) }
+                continue
+            }
+            let c = columns[0]
+            if let other = claims[c] {
+                if result.ambiguous == nil { result.ambiguous = (field.key + " / " + other.field, [c]) }
+                continue
+            }
+            claims[c] = (field.key, top)
+            result.index[field.key] = c
+        }
+        for pair in profile.pairs {
+            let columns = best(pair.aliases)
+            guard columns.count == 1, claims[columns[0]] == nil else { continue }
+            let c = columns[0]
+            for (part, key) in pair.fields.enumerated() where result.index[key] == nil {
+                result.index[key] = paths.count + result.virtual.count
+                result.virtual.append(.init(source: c, part: part, separator: Array(pair.separator.utf8)))
+                result.virtualHeaders.append("\(labels[c]) [\(part + 1)]")
+                claims[c] = (key, 1)
+            }
+        }
+        result.claimed = Set(claims.keys)
+        result.missing = profile.fields.filter { $0.required && result.index[$0.key] == nil && !fixedFields.contains($0.key) }
+        return result
+    }
+
+    /// Finds the head among a file's first rows and matches it to the profile that fits best.
+    ///
+    /// Up to three leading rows with at most two filled cells are a title; the head is one to four rows after
+    /// them. Every way of reading it is tried with every profile; the one that covers the profile's required
+    /// fields and claims the most columns wins (then: a profile with a signature, a more specific profile, fewer
+    /// head rows). Blank rows right after the head belong to it.
+    static func detect(rows: [PreludeRow], profiles: [ColumnProfile], file: String, preferred: String?,
+                       fixedFields: Set<String> = [], identityFields: Set<String> = []) throws(IngestError) -> HeaderMap {
+        let candidates = preferred.map { name in profiles.filter { $0.name == name } } ?? profiles
+        if candidates.isEmpty { throw .noProfile(file: file, kind: preferred ?? "?") }
+        guard let firstFilled = rows.firstIndex(where: { $0.filled > 0 }) else { throw .empty(file: file) }
+        var titleLimit = firstFilled
+        while titleLimit < rows.count - 1, titleLimit - firstFilled < 3, rows[titleLimit].filled <= 2 { titleLimit += 1 }
+
+        struct Choice {
+            var attempt: Attempt
+            var title: Int
+            var depth: Int
+            var paths: [[String]]
+            var labels: [String]
+            var excluded: [Int: String]
+            var score: (Int, Int, Int, Int, Int, Int)
+        }
+        var best: Choice?
+        var fewestMissing: (Attempt, [Int])?
+        for title in firstFilled...titleLimit {
+            for depth in 1...4 where title + depth <= rows.count {
+                let head = Array(rows[title..<(title + depth)])
+                if depth > 1, head.last!.filled == 0 { continue }
+                let width = head.map(\.cells.count).max() ?? 0
+                let paths = Self.paths(head.map(\.cells), width: width)
+                let labels = paths.map { $0.joined(separator: "/") }
+                for profile in candidates {
+                    var excluded: [Int: String] = [:]
+                    for (c, path) in paths.enumerated() {
+                        let parents = path.dropLast().map(normalize)
+                        if let block = profile.ignoreBlocks.first(where: { b in parents.contains { $0.contains(normalize(b.match)) } }) {
+                            excluded[c] = block.reason
+                        }
+                    }
+                    guard let attempt = attempt(profile, paths: paths, labels: labels, excluded: Set(excluded.keys), fixedFields: fixedFields) else { continue }
+                    if !attempt.missing.isEmpty {
+                        if fewestMissing == nil || attempt.missing.count < fewestMissing!.0.missing.count {
+                            fewestMissing = (attempt, head.map(\.line))
+                        }
+                        continue
+                    }
+                    let score = (attempt.claimed.count, profile.signature.isEmpty ? 0 : 1, profile.depth, -depth, -title, 0)
+                    if best == nil || score > best!.score {
+                        best = Choice(attempt: attempt, title: title, depth: depth, paths: paths, labels: labels, excluded: excluded, score: score)
+                    }
+                }
+            }
+        }
+        guard let choice = best else {
+            let (attempt, lines) = fewestMissing ?? (Attempt(profile: candidates[0]), [rows[firstFilled].line])
+            throw .missingColumns(file: file, lines: lines, profile: attempt.profile.name, missing: attempt.missing.map { ($0.key, $0.aliases) })
+        }
+        let a = choice.attempt
+        if let (field, columns) = a.ambiguous {
+            throw .ambiguousColumn(file: file, line: rows[choice.title + choice.depth - 1].line, field: field, headers: columns.map { choice.labels[$0] })
+        }
+        // Blank rows right after the head are part of it (a merged head's last row is often empty).
+        var last = choice.title + choice.depth - 1
+        while last + 1 < rows.count, rows[last + 1].filled == 0 { last += 1 }
+
+        let fieldOf = Dictionary(a.index.map { ($0.value, $0.key) }, uniquingKeysWith: { x, _ in x })
+        var layout = LayoutReport(titleLines: rows[firstFilled..<choice.title].map(\.line),
+                                  headerLines: rows[choice.title...last].map(\.line), profile: a.profile.name)
+        for c in choice.paths.indices {
+            var column = LayoutReport.Column(number: c + 1, header: choice.labels[c], field: fieldOf[c])
+            if column.field == nil {
+                if a.claimed.contains(c) {
+                    column.field = a.virtual.enumerated().filter { $0.element.source == c }
+                        .compactMap { v in fieldOf[choice.paths.count + v.offset] }.joined(separator: " + ")
+                } else {
+                    column.note = choice.excluded[c] ?? (choice.paths[c].isEmpty ? LayoutReport.unnamed : LayoutReport.notAField)
+                }
+            }
+            layout.columns.append(column)
+        }
+        let headers = choice.labels + a.virtualHeaders
+        var markers = Array(repeating: [[UInt8]](), count: headers.count)
+        var codes = Array(repeating: [(code: [UInt8], value: [UInt8])](), count: headers.count)
+        for (key, c) in a.index {
+            let field = a.profile.field(key)
+            if !identityFields.contains(key) {
+                markers[c] = (a.profile.notMeasured + (field?.notMeasured ?? [])).map { Array($0.utf8) }
+            }
+            codes[c] = (field?.codes ?? [:]).sorted { $0.key < $1.key }.map { (Array($0.key.utf8), Array($0.value.utf8)) }
+                + (field?.belowChart ?? []).map { (Array($0.utf8), Array("<3.0".utf8)) }
+        }
+        return HeaderMap(profile: a.profile, index: a.index, headers: headers, physicalCount: choice.paths.count,
+                         virtual: a.virtual, markers: markers, codes: codes, lastHeaderLine: rows[last].line, layout: layout)
     }
 }

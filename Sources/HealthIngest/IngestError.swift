@@ -6,14 +6,16 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
     case utf16(file: String)
     case binary(file: String)
     case headerOnly(file: String)
-    case missingColumns(file: String, profile: String, missing: [(field: String, aliases: [String])])
-    case ambiguousColumn(file: String, field: String, headers: [String])
+    case missingColumns(file: String, lines: [Int], profile: String, missing: [(field: String, aliases: [String])])
+    case ambiguousColumn(file: String, line: Int, field: String, headers: [String])
     case noProfile(file: String, kind: String)
     case malformedCSV(file: String, line: Int, detail: String)
     case strictRejected(file: String, rejected: Int)
     case badConfig(file: String, reason: String)
     case unattributed(file: String, students: [String])
     case missingOption(file: String, reason: String)
+    /// No column for a field every row needs, and no option that gives it for the whole file.
+    case noColumnNoOption(file: String, lines: [Int], field: String, aliases: [String], option: String, example: String)
 
     public var description: String {
         switch self {
@@ -25,11 +27,11 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
             return "\(file): the file is in UTF-16 (Excel's \"Unicode Text\"). Save it again as \"CSV UTF-8 (Comma delimited)\" and import that."
         case let .binary(file): return "\(file): this is not a text CSV file (it contains binary data)."
         case let .headerOnly(file): return "\(file): the file has a header line but no data rows; nothing to import."
-        case let .missingColumns(file, profile, missing):
+        case let .missingColumns(file, lines, profile, missing):
             let list = missing.map { "\($0.field) (accepted headers: \($0.aliases.joined(separator: ", ")))" }.joined(separator: "; ")
-            return "\(file): line 1: required column missing for profile '\(profile)': \(list). Nothing was imported. Rename the column in the file or add its header as an alias in the profile."
-        case let .ambiguousColumn(file, field, headers):
-            return "\(file): line 1: columns \(headers.map { "\"\($0)\"" }.joined(separator: " and ")) both mean \(field); keep one of them. Nothing was imported."
+            return "\(file): \(Self.lines(lines)): required column missing for profile '\(profile)': \(list). Nothing was imported. Rename the column in the file, add its header as an alias in the profile, or run the import with --inspect to see how the file was read and get a profile draft."
+        case let .ambiguousColumn(file, line, field, headers):
+            return "\(file): line \(line): columns \(headers.map { "\"\($0)\"" }.joined(separator: " and ")) both mean \(field); keep one of them, or name the one to read with a longer alias (e.g. its parent label/its label). Nothing was imported."
         case let .noProfile(file, kind): return "\(file): no column profile for '\(kind)' was found in the configuration."
         case let .malformedCSV(file, line, detail):
             return "\(file): line \(line): the CSV structure is broken (\(detail)), so the rows after it cannot be read reliably. Nothing was imported. Check the quotes on that line: a value with a quote in it (such as 3'55\") must itself be in quotes, as Excel writes it (\"3'55\"\"\")."
@@ -40,8 +42,16 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
             let shown = students.prefix(20).joined(separator: ", ")
             return "\(file): the file has no school column and \(students.count) student(s) have no known school: \(shown)\(students.count > 20 ? ", …" : ""). Nothing was imported. Pass --school CODE for a file from one school, or import these students' vision or spine screenings first."
         case let .missingOption(file, reason): return "\(file): \(reason). Nothing was imported."
+        case let .noColumnNoOption(file, lines, field, aliases, option, example):
+            return "\(file): \(Self.lines(lines)): no \(field) column (accepted headers: \(aliases.joined(separator: ", "))) and no \(option) was given. Nothing was imported. Pass \(option) \(example) to give it for every row, or rename the column."
         }
     }
 
     public static func == (a: IngestError, b: IngestError) -> Bool { a.description == b.description }
+
+    /// "line 3" or "lines 2–4".
+    static func lines(_ lines: [Int]) -> String {
+        guard let first = lines.first, let last = lines.last else { return "line 1" }
+        return first == last ? "line \(first)" : "lines \(first)–\(last)"
+    }
 }

@@ -8,6 +8,7 @@ struct ParseSummary: Sendable {
     var ignored: [String]
     var blank: Int
     var warnings: [String]
+    var layout = LayoutReport()
 }
 
 /// A bounded hand-off of parsed rows from the parser thread to the writer thread.
@@ -123,33 +124,26 @@ final class ParseJob<R: RecordImporter>: @unchecked Sendable {
         }
     }
 
+    /// Rows kept while the header is found: title rows, up to four head rows, and the first data row.
+    static var preludeRows: Int { 12 }
+
     private func parse() throws -> ParseSummary {
         let source = try TextSource(path: path, encoding: inspection.encoding)
-        let reader = CSVReader()
+        var reader: CSVReader?
+        var delimiter = UInt8(ascii: ",")
         var importer: R?
+        var map: HeaderMap?
         var summary = ParseSummary(profile: "", ruleVersion: "", ignored: [], blank: 0, warnings: [])
-        var columnCount = 0
+        var prelude: [OwnedCSVRecord] = []
         var rows = 0
         var lastProgress = 0
         var batch: [ParsedRow<R.Record>] = []
         batch.reserveCapacity(Self.batchSize)
 
-        func handle(_ record: CSVRecord) throws {
-            if importer == nil {
-                let headers = (0..<record.count).map { record.string($0) }
-                let map = try HeaderMatcher.match(headers: headers, profiles: profiles, file: file,
-                                                  preferred: options.profile, fixedFields: R.fixedFields(options))
-                summary.ignored = map.ignored
-                summary.profile = map.profile.name
-                columnCount = record.count
-                try R.check(map, options: options, file: file)
-                let created = R(map: map, config: config, options: options)
-                summary.ruleVersion = R.ruleVersion(config)
-                importer = created
-                return
-            }
+        func data(_ record: CSVRecord) throws {
             if record.isBlank { summary.blank += 1; return }
             rows += 1
+            let columnCount = map!.physicalCount
             if record.count != columnCount {
                 batch.append(.rejected(line: record.line, [RowProblem(
                     column: "(whole row)", value: "\(record.count) fields",
@@ -166,17 +160,53 @@ final class ParseJob<R: RecordImporter>: @unchecked Sendable {
             }
         }
 
-        while try source.next({ chunk in try reader.parse(chunk, handler: handle(_:)) }) {
+        /// Finds the header among the rows kept so far, then reads the rest of them as data.
+        func decide() throws {
+            let rowsSoFar = prelude.map { PreludeRow(line: $0.line, cells: $0.cells) }
+            let found = try HeaderMatcher.detect(rows: rowsSoFar, profiles: profiles, file: file, preferred: options.profile,
+                                                 fixedFields: R.fixedFields(options), identityFields: IdentityFields.keys)
+            try R.check(found, options: options, file: file)
+            map = found
+            importer = R(map: found, config: config, options: options)
+            summary.profile = found.profile.name
+            summary.ignored = found.ignored
+            summary.ruleVersion = R.ruleVersion(config)
+            summary.layout = found.layout
+            summary.layout.delimiter = Delimiter.name(delimiter)
+            for kept in prelude where kept.line > found.lastHeaderLine { try kept.withRecord(data) }
+            prelude.removeAll()
+        }
+
+        func handle(_ record: CSVRecord) throws {
+            if importer != nil { return try data(record) }
+            prelude.append(OwnedCSVRecord(record))
+            if prelude.count == Self.preludeRows { try decide() }
+        }
+
+        while try source.next({ chunk in
+            if reader == nil {
+                delimiter = Delimiter.sniff(chunk)
+                reader = CSVReader(delimiter: delimiter)
+            }
+            try reader!.parse(chunk, handler: handle(_:))
+        }) {
             if let progress = options.progress, source.bytesRead - lastProgress >= 1 << 20 {
                 lastProgress = source.bytesRead
                 progress(source.bytesRead, inspection.bytes, rows)
             }
         }
+        guard let reader else { throw IngestError.empty(file: file) }
         try reader.finish(handler: handle(_:))
+        if importer == nil {
+            guard !prelude.isEmpty else { throw IngestError.empty(file: file) }
+            try decide()
+        }
         if !batch.isEmpty, !pipe.push(batch) { throw Stop() }
         options.progress?(inspection.bytes, inspection.bytes, rows)
-        guard let importer else { throw IngestError.empty(file: file) }
-        summary.warnings = importer.warnings
+        summary.warnings = (map!.profile.caution.map { ["profile \(map!.profile.name): \($0)"] } ?? []) + importer!.warnings
+        if delimiter != UInt8(ascii: ",") {
+            summary.warnings.insert("fields are separated by \(delimiter == 0x09 ? "tabs" : "semicolons (;)"), not commas: read as such", at: 0)
+        }
         return summary
     }
 }

@@ -34,7 +34,7 @@ struct PsychImporter: RecordImporter {
     init(map: HeaderMap, config: SchoolHealthConfig, options: ImportOptions) {
         rules = config.risk
         self.options = options
-        reader = RowReader(headers: map.headers)
+        reader = RowReader(map: map)
         student = StudentColumns(map)
         let c = map.index
         (instrument, total, item9, validity, item85, item97) = (c["instrument"], c["total"], c["item9"], c["validity"], c["item85"], c["item97"])

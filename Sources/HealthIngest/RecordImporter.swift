@@ -48,18 +48,30 @@ protocol RecordImporter {
 }
 
 extension RecordImporter {
-    /// By default a school column may be replaced by --school.
-    static func fixedFields(_ options: ImportOptions) -> Set<String> { options.school == nil ? [] : ["school_code"] }
-    static func check(_ map: HeaderMap, options: ImportOptions, file: String) throws(IngestError) {}
+    /// The school and the date come from the file, the school list or an option: `check` refuses a header
+    /// that leaves them unknown.
+    static func fixedFields(_ options: ImportOptions) -> Set<String> { [] }
+    static func check(_ map: HeaderMap, options: ImportOptions, file: String) throws(IngestError) {
+        try StudentColumns.check(map, options: options, file: file)
+    }
     mutating func takeNotes() -> [RowProblem] { [] }
 }
 
 /// Reads the values of one row through field parsers, collecting every problem instead of stopping at the first.
+///
+/// A cell holding one of its column's not-measured markers (`--`, `/`, a layout's own code) is "not measured":
+/// the value is nil, never a problem, and it is counted. A layout code is read as the value it stands for.
 struct RowReader {
     let headers: [String]
+    private let map: HeaderMap
     private(set) var problems: [RowProblem] = []
+    /// Cells read as "not measured" in this file.
+    private(set) var notMeasured = 0
 
-    init(headers: [String]) { self.headers = headers }
+    init(map: HeaderMap) {
+        self.map = map
+        headers = map.headers
+    }
 
     mutating func begin() { problems.removeAll(keepingCapacity: true) }
 
@@ -70,13 +82,35 @@ struct RowReader {
         problems.append(RowProblem(column: column.map { headers[$0] } ?? "(whole row)", value: value, reason: reason))
     }
 
+    /// The raw bytes of `column` (a physical field, or part of one).
+    func raw(_ record: CSVRecord, _ column: Int) -> UnsafeBufferPointer<UInt8> { map.cell(record, column) }
+
+    /// Whether `column` holds a not-measured marker on this row.
+    func isNotMeasured(_ record: CSVRecord, _ column: Int?) -> Bool {
+        guard let column else { return false }
+        let markers = map.markers[column]
+        if markers.isEmpty { return false }
+        let t = FieldParsers.trimmed(raw(record, column))
+        return !t.isEmpty && markers.contains { $0.elementsEqual(t) }
+    }
+
     /// Parses the field in `column` with `parse`; a failure is recorded as a problem and gives nil.
     mutating func value<T>(_ record: CSVRecord, _ column: Int?, required: Bool = false,
                            _ parse: (UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> T?) -> T? {
         guard let i = column else { return nil }
-        let raw = record.field(i)
+        let raw = self.raw(record, i)
+        if isNotMeasured(record, i) {
+            notMeasured += 1
+            return nil
+        }
         do {
-            let v = try parse(raw)
+            let v: T?
+            let codes = map.codes[i]
+            if !codes.isEmpty, case let t = FieldParsers.trimmed(raw), let code = codes.first(where: { $0.code.elementsEqual(t) }) {
+                v = try code.value.withUnsafeBufferPointer { b throws(FieldProblem) in try parse(b) }
+            } else {
+                v = try parse(raw)
+            }
             if v == nil && required { add(i, value: "", reason: "is empty; this column is required") }
             return v
         } catch {
@@ -90,13 +124,20 @@ struct RowReader {
     }
 }
 
+/// Fields that say who and when: a not-measured marker never applies to them.
+enum IdentityFields {
+    static let keys: Set<String> = ["student_id", "sex", "birth_date", "school_code", "school_name", "grade", "class_name",
+                                    "class_code", "grade_and_class", "screening_date", "test_date", "instrument"]
+}
+
 /// Who and when: the columns every screening export shares, and their checks.
 struct StudentColumns {
-    let id, sex, birth, school, grade, className, date: Int?
+    let id, sex, birth, school, schoolName, grade, className, classCode, gradeAndClass, date: Int?
 
     init(_ map: HeaderMap, date: String = "screening_date") {
         let c = map.index
-        (id, sex, birth, school, grade, className) = (c["student_id"], c["sex"], c["birth_date"], c["school_code"], c["grade"], c["class_name"])
+        (id, sex, birth, school, schoolName, grade) = (c["student_id"], c["sex"], c["birth_date"], c["school_code"], c["school_name"], c["grade"])
+        (className, classCode, gradeAndClass) = (c["class_name"], c["class_code"], c["grade_and_class"])
         self.date = c[date]
     }
 
@@ -107,10 +148,13 @@ struct StudentColumns {
         var school: String?
         var grade: GradeCode?
         var className: String?
+        var classCode: String?
         var date: CivilDate?
     }
 
-    /// Reads the shared columns; `dateRequired` for screenings keyed by date.
+    /// Reads the shared columns; `dateRequired` for screenings keyed by date. The school comes from the school
+    /// column, else from a school-name column through the county's school list, else from --school; the date
+    /// from the date column, else from --screening-date.
     func read(_ record: CSVRecord, into reader: inout RowReader, options: ImportOptions, schoolRequired: Bool = true,
               dateRequired: Bool = true, ageBounds: ClosedRange<Double>) -> Values {
         var v = Values()
@@ -119,11 +163,38 @@ struct StudentColumns {
         v.birth = reader.value(record, birth, FieldParsers.date)
         v.school = options.school
         if school != nil {
-            v.school = reader.text(record, school, required: schoolRequired && options.school == nil) ?? options.school
+            v.school = reader.text(record, school, required: schoolRequired && options.school == nil && schoolName == nil) ?? v.school
         }
-        v.grade = reader.value(record, grade, required: true, FieldParsers.grade)
-        v.className = reader.text(record, className)
-        v.date = reader.value(record, date, required: dateRequired, FieldParsers.date)
+        if let schoolName, v.school == nil || school == nil {
+            let schools = options.schools
+            if let code = reader.value(record, schoolName, required: schoolRequired && options.school == nil, { raw throws(FieldProblem) -> String? in
+                guard let name = try FieldParsers.text(raw) else { return nil }
+                guard let code = schools.code(for: name) else {
+                    throw FieldProblem(reason: schools.isEmpty
+                        ? "is a school name, but the county's school list is empty: import it first (schoolhealth schools import FILE) or pass --school CODE"
+                        : "is not a school of the county's list (nor one of its other spellings): add it to the list or correct the name")
+                }
+                return code
+            }) {
+                if let given = options.school, given != code {
+                    reader.add(schoolName, value: FieldParsers.display(reader.raw(record, schoolName)),
+                               reason: "is school \(code) in the county's list, but --school \(given) was given")
+                } else {
+                    v.school = code
+                }
+            }
+        }
+        if let gradeAndClass, grade == nil {
+            if let (g, c) = reader.value(record, gradeAndClass, required: true, FieldParsers.gradeAndClass) {
+                v.grade = g
+                v.className = c
+            }
+        } else {
+            v.grade = reader.value(record, grade, required: true, FieldParsers.grade)
+        }
+        v.className = reader.text(record, className) ?? v.className
+        v.classCode = reader.text(record, classCode)
+        v.date = reader.value(record, date, required: dateRequired && options.screeningDate == nil, FieldParsers.date) ?? options.screeningDate
         if let date = v.date, date > options.today {
             reader.add(self.date, value: date.description, reason: "is in the future")
         }
@@ -135,5 +206,20 @@ struct StudentColumns {
             }
         }
         return v
+    }
+
+    /// Refuses a header that leaves the school or the date of every row unknown, saying which option to pass.
+    static func check(_ map: HeaderMap, options: ImportOptions, file: String, needsDate: Bool = true, needsSchool: Bool = true,
+                      dateField: String = "screening_date") throws(IngestError) {
+        let c = map.index
+        func aliases(_ keys: String...) -> [String] { keys.flatMap { map.profile.field($0)?.aliases ?? [$0] } }
+        if needsSchool, c["school_code"] == nil, c["school_name"] == nil, options.school == nil {
+            throw .noColumnNoOption(file: file, lines: map.layout.headerLines, field: "school_code", aliases: aliases("school_code", "school_name"),
+                                    option: "--school", example: "CODE (for a file from one school; a school name column needs the county's school list)")
+        }
+        if needsDate, c[dateField] == nil, options.screeningDate == nil {
+            throw .noColumnNoOption(file: file, lines: map.layout.headerLines, field: dateField, aliases: aliases(dateField),
+                                    option: "--screening-date", example: "DATE (e.g. --screening-date 2024-09-15, the day of the screening)")
+        }
     }
 }

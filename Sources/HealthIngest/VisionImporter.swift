@@ -17,24 +17,26 @@ struct VisionImporter: RecordImporter {
     let options: ImportOptions
     let scale: AcuityScale
     private let student: StudentColumns
-    private let glasses, ucvaR, ucvaL, sphR, cylR, axisR, sphL, cylL, axisL, cvaR, cvaL: Int?
+    private let glasses, orthok, ucvaR, ucvaL, sphR, cylR, axisR, sphL, cylL, axisL, cvaR, cvaL: Int?
     private var reader: RowReader
     /// Per column: rows in 5-point and in decimal notation.
     private var fivePointRows: [Int]
     private var decimalRows: [Int]
     private var incomplete = 0
+    private var belowChart = 0
 
     init(map: HeaderMap, config: SchoolHealthConfig, options: ImportOptions) {
         self.map = map
         self.rules = config.vision
         self.options = options
         scale = AcuityScale(rules: config.vision)
-        reader = RowReader(headers: map.headers)
+        reader = RowReader(map: map)
         fivePointRows = Array(repeating: 0, count: map.headers.count)
         decimalRows = Array(repeating: 0, count: map.headers.count)
         student = StudentColumns(map)
         let c = map.index
-        (glasses, ucvaR, ucvaL, sphR, cylR, axisR) = (c["glasses"], c["ucva_right"], c["ucva_left"], c["sphere_right"], c["cylinder_right"], c["axis_right"])
+        (glasses, orthok, ucvaR, ucvaL, sphR, cylR) = (c["glasses"], c["orthok"], c["ucva_right"], c["ucva_left"], c["sphere_right"], c["cylinder_right"])
+        axisR = c["axis_right"]
         (sphL, cylL, axisL, cvaR, cvaL) = (c["sphere_left"], c["cylinder_left"], c["axis_left"], c["corrected_right"], c["corrected_left"])
     }
 
@@ -42,6 +44,12 @@ struct VisionImporter: RecordImporter {
         var notes = map.headers.indices.compactMap { column -> String? in
             guard fivePointRows[column] > 0, decimalRows[column] > 0 else { return nil }
             return "column \(map.headers[column]) mixes 5-point (\(fivePointRows[column]) rows) and decimal (\(decimalRows[column]) rows) acuity; both were converted to the 5-point scale"
+        }
+        if reader.notMeasured > 0 {
+            notes.append("\(reader.notMeasured) cell(s) marked as not measured (\(map.profile.notMeasured.joined(separator: " "))\(map.profile.notMeasured.isEmpty ? "" : " or a layout code")) were stored as missing")
+        }
+        if belowChart > 0 {
+            notes.append("\(belowChart) eye(s) with acuity below the chart's lowest line (3.0) stored as <3.0 and banded as severe poor vision")
         }
         if incomplete > 0 {
             notes.append("\(incomplete) screening(s) lack data a valid screening needs (WS/T 663: acuity and refraction of both eyes; corrected acuity for glasses wearers); they are stored but not counted in rates")
@@ -52,7 +60,7 @@ struct VisionImporter: RecordImporter {
     private mutating func acuity(_ record: CSVRecord, _ column: Int?, required: Bool = false) -> Acuity? {
         let scale = self.scale
         guard let column, let (a, notation) = reader.value(record, column, required: required, { raw throws(FieldProblem) in try FieldParsers.acuity(raw, scale: scale) }) else { return nil }
-        if notation == .fivePoint { fivePointRows[column] += 1 } else { decimalRows[column] += 1 }
+        if a.isBelowChart { belowChart += 1 } else if notation == .fivePoint { fivePointRows[column] += 1 } else { decimalRows[column] += 1 }
         return a
     }
 
@@ -73,15 +81,23 @@ struct VisionImporter: RecordImporter {
     mutating func parse(_ record: CSVRecord) -> ParsedRow<Record> {
         reader.begin()
         let who = student.read(record, into: &reader, options: options, ageBounds: rules.bounds.studentAgeYears.min...rules.bounds.studentAgeYears.max)
-        let glasses = reader.value(record, self.glasses, FieldParsers.glasses) ?? GlassesType.none
-        let ok = glasses == .orthokeratology
+        // No glasses column, or a cell marked not measured: not recorded (counted as no glasses for completeness).
+        let glasses = reader.value(record, self.glasses, FieldParsers.glasses)
+            ?? (self.glasses == nil || reader.isNotMeasured(record, self.glasses) ? .notRecorded : GlassesType.none)
+        let orthokeratology = reader.value(record, orthok, FieldParsers.yesNo)
+        if orthokeratology == true, glasses != .orthokeratology, glasses != .notRecorded, glasses != .none {
+            reader.add(orthok, value: FieldParsers.display(reader.raw(record, orthok!)),
+                       reason: "says the student wears an ortho-k lens, but \(reader.headers[self.glasses!]) says other glasses; correct one of them")
+        }
+        let ok = glasses == .orthokeratology || orthokeratology == true
         let right = eye(record, ucva: ucvaR, sphere: sphR, cylinder: cylR, axis: axisR, corrected: cvaR, ucvaRequired: !ok)
         let left = eye(record, ucva: ucvaL, sphere: sphL, cylinder: cylL, axis: axisL, corrected: cvaL, ucvaRequired: !ok)
         guard reader.problems.isEmpty, let id = who.id, let sex = who.sex, let school = who.school, let grade = who.grade, let date = who.date else {
             return .rejected(line: record.line, reader.problems)
         }
         let screening = VisionScreening(studentID: id, sex: sex, birthDate: who.birth, schoolCode: school, grade: grade,
-                                        className: who.className, screeningDate: date, right: right, left: left, glasses: glasses)
+                                        className: who.className, classCode: who.classCode, screeningDate: date, right: right, left: left,
+                                        glasses: glasses, orthokeratology: orthokeratology)
         let classification = rules.classify(screening)
         if !classification.complete { incomplete += 1 }
         return .record(Record(screening: screening, classification: classification,

@@ -95,8 +95,8 @@ extension Store {
                     let decision = try body(session)
                     try session.close()
                     let c = session.counts
-                    try db.execute(sql: "UPDATE import_batch SET rows_read = ?, inserted = ?, updated = ?, unchanged = ?, rejected = ? WHERE id = ?",
-                                   arguments: [c.rowsRead, c.inserted, c.updated, c.unchanged, c.rejected, batch])
+                    try db.execute(sql: "UPDATE import_batch SET rows_read = ?, inserted = ?, updated = ?, unchanged = ?, rejected = ?, layout = ? WHERE id = ?",
+                                   arguments: [c.rowsRead, c.inserted, c.updated, c.unchanged, c.rejected, session.layout, batch])
                     outcome = decision == .commit ? .committed(batch: batch) : .rolledBack(batch: batch)
                     return decision == .commit ? .commit : .rollback
                 }
@@ -120,6 +120,8 @@ public final class ImportSession {
     let path: String
     /// The counts recorded with the batch; the importer keeps them up to date.
     public var counts = BatchCounts()
+    /// How the file was read (header lines, delimiter, column mapping), as JSON, recorded with the batch.
+    public var layout: String?
     /// Where the `write` methods put the row being written: the next free slot of the last writer used
     /// (rows of one year then go to their writer without a copy).
     private(set) var values: UnsafeMutablePointer<StoreValue>
@@ -169,39 +171,6 @@ public final class ImportSession {
         case SQLITE_CORRUPT, SQLITE_NOTADB: return .notADatabase(path: path, detail: message)
         default: return .sqlite(path: path, code: rc, message: message)
         }
-    }
-
-    /// Writes one vision screening found at `line` of the source file.
-    public func write(vision s: VisionScreening, classification c: VisionClassification, schoolYear: Int, line: Int) throws(StoreError) -> WriteOutcome {
-        func acuity(_ a: Acuity?) -> StoreValue { a.map { .int(Int64($0.tenths)) } ?? .null }
-        func dioptres(_ d: Dioptres?) -> StoreValue { d.map { .int(Int64($0.milli)) } ?? .null }
-        func int(_ i: Int?) -> StoreValue { i.map { .int(Int64($0)) } ?? .null }
-        func bool(_ b: Bool?) -> StoreValue { b.map { .int($0 ? 1 : 0) } ?? .null }
-        func text(_ t: String?) -> StoreValue { t.map { .text($0) } ?? .null }
-        values[0] = .text(s.studentID.rawValue)
-        values[1] = .text(s.screeningDate.description)
-        values[2] = .int(Int64(schoolYear))
-        values[3] = .text(s.schoolCode)
-        values[4] = .int(Int64(s.grade.rawValue))
-        values[5] = text(s.className)
-        values[6] = .int(Int64(s.sex.rawValue))
-        values[7] = text(s.birthDate?.description)
-        values[8] = .int(Int64(s.glasses.rawValue))
-        values[9] = acuity(s.right.ucva)
-        values[10] = acuity(s.left.ucva)
-        values[11] = dioptres(s.right.sphere)
-        values[12] = dioptres(s.right.cylinder)
-        values[13] = int(s.right.axis)
-        values[14] = dioptres(s.left.sphere)
-        values[15] = dioptres(s.left.cylinder)
-        values[16] = int(s.left.axis)
-        values[17] = acuity(s.right.corrected)
-        values[18] = acuity(s.left.corrected)
-        values[19] = bool(c.myopic)
-        values[20] = int(c.poorVision?.code)
-        values[21] = int(c.grade?.code)
-        values[22] = .int(c.complete ? 1 : 0)
-        return try writeValues(line: line)
     }
 
     /// Inserts, updates (keeping a revision) or leaves alone the row whose key is in `values`.
@@ -313,7 +282,8 @@ final class TableWriter {
     private var pendingLines: [Int] = []
     private let valueCount: Int
     private let keyCount: Int
-    private let payloadCount: Int
+    /// Positions in `values` of the payload columns, in the order the lookup statement returns them.
+    private let payloadIndices: [Int]
     private var finished = false
 
     /// The id the first row of an empty year's table gets (the ones after it follow on).
@@ -324,7 +294,7 @@ final class TableWriter {
         self.db = db; self.table = table; self.physical = physical; self.batch = batch; self.path = path
         valueCount = table.columns.count
         keyCount = table.keyColumns.count
-        payloadCount = table.payloadColumns.count
+        payloadIndices = table.columns.indices.filter { table.columns[$0].role == .payload }
         pending = .allocate(capacity: valueCount * TableWriter.bulkRows)
         pending.initialize(repeating: .null, count: valueCount * TableWriter.bulkRows)
         pendingLines.reserveCapacity(TableWriter.bulkRows)
@@ -393,8 +363,7 @@ final class TableWriter {
             let previousBatch = sqlite3_column_int64(lookup, 1)
             let previousLine = Int(sqlite3_column_int64(lookup, 2))
             var same = true
-            for (offset, i) in (keyCount..<(keyCount + payloadCount)).enumerated()
-            where !values[i].equals(column: Int32(3 + offset), of: lookup) {
+            for (offset, i) in payloadIndices.enumerated() where !values[i].equals(column: Int32(3 + offset), of: lookup) {
                 same = false
                 break
             }

@@ -16,8 +16,13 @@ enum Partitions {
 
     /// The years that have a table, oldest first, with the table's name.
     static func all(_ db: Database, _ table: ScreeningTable) throws -> [(year: Int, name: String)] {
+        try all(db, table: table.name)
+    }
+
+    /// The years of the table named `table` (as a migration step knows it).
+    static func all(_ db: Database, table: String) throws -> [(year: Int, name: String)] {
         try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB ?",
-                            arguments: ["\(table.name)_[0-9][0-9][0-9][0-9]"])
+                            arguments: ["\(table)_[0-9][0-9][0-9][0-9]"])
             .compactMap { name in Int(name.suffix(4)).map { (year: $0, name: name) } }
             .sorted { $0.year < $1.year }
     }
@@ -25,7 +30,8 @@ enum Partitions {
     /// The id of the first row of `year`'s table.
     static func firstID(year: Int) -> Int64 { Int64(year) * 1_000_000_000 + 1 }
 
-    /// Creates the year's table and key index (the view is not refreshed: see `refreshView`).
+    /// Creates the year's table and key index with today's columns (the view is not refreshed: see
+    /// `refreshView`). Used at import time, after every migration step has run.
     @discardableResult
     static func create(_ db: Database, _ table: ScreeningTable, year: Int) throws -> String {
         let physical = name(table, year: year)
@@ -34,14 +40,18 @@ enum Partitions {
         return physical
     }
 
-    /// Recreates the view named after the table over all its years.
+    /// Recreates the view named after the table over all its years, with today's columns.
     static func refreshView(_ db: Database, _ table: ScreeningTable) throws {
-        let columns = ["id"] + table.storedColumns
-        let parts = try all(db, table).map { "SELECT \(columns.joined(separator: ", ")) FROM \($0.name)" }
+        try refreshView(db, table: table.name, columns: ["id"] + table.storedColumns)
+    }
+
+    /// Recreates the view `table` over all its years with `columns` (a migration step passes its own list).
+    static func refreshView(_ db: Database, table: String, columns: [String]) throws {
+        let parts = try all(db, table: table).map { "SELECT \(columns.joined(separator: ", ")) FROM \($0.name)" }
         let body = parts.isEmpty
             ? "SELECT " + columns.map { "NULL AS \($0)" }.joined(separator: ", ") + " WHERE 0"
             : parts.joined(separator: "\nUNION ALL ")
-        try db.execute(sql: "DROP VIEW IF EXISTS \(table.name)")
-        try db.execute(sql: "CREATE VIEW \(table.name) AS\n\(body)")
+        try db.execute(sql: "DROP VIEW IF EXISTS \(table)")
+        try db.execute(sql: "CREATE VIEW \(table) AS\n\(body)")
     }
 }

@@ -2,15 +2,32 @@ public import HealthCore
 public import HealthRisk
 internal import CSQLite
 
-/// Column values of the spine and fitness tables, in the order of `ScreeningTable.spine` / `.fitness`.
+/// Column values of the screening tables, in the order of `ScreeningTable.vision` / `.spine` / `.fitness`.
 extension ImportSession {
-    private func set(_ index: Int, _ value: StoreValue) { values[index] = value }
-
     /// Fills the row's values in column order without building an intermediate array.
     private struct Filler {
         let values: UnsafeMutablePointer<StoreValue>
         var next = 0
         mutating func callAsFunction(_ value: StoreValue) { values[next] = value; next += 1 }
+    }
+
+    private static func acuity(_ a: Acuity?) -> StoreValue { a.map { .int(Int64($0.tenths)) } ?? .null }
+    private static func dioptres(_ d: Dioptres?) -> StoreValue { d.map { .int(Int64($0.milli)) } ?? .null }
+
+    /// Writes one vision screening found at `line` of the source file.
+    public func write(vision s: VisionScreening, classification c: VisionClassification, schoolYear: Int, line: Int) throws(StoreError) -> WriteOutcome {
+        var put = Filler(values: values)
+        put(.text(s.studentID.rawValue)); put(.text(s.screeningDate.description))
+        put(.int(Int64(schoolYear))); put(.text(s.schoolCode)); put(.int(Int64(s.grade.rawValue))); put(Self.text(s.className))
+        put(.int(Int64(s.sex.rawValue))); put(Self.text(s.birthDate?.description)); put(.int(Int64(s.glasses.rawValue)))
+        put(Self.acuity(s.right.ucva)); put(Self.acuity(s.left.ucva))
+        put(Self.dioptres(s.right.sphere)); put(Self.dioptres(s.right.cylinder)); put(Self.int(s.right.axis))
+        put(Self.dioptres(s.left.sphere)); put(Self.dioptres(s.left.cylinder)); put(Self.int(s.left.axis))
+        put(Self.acuity(s.right.corrected)); put(Self.acuity(s.left.corrected))
+        put(Self.bool(c.myopic)); put(Self.int(c.poorVision?.code)); put(Self.int(c.grade?.code)); put(.int(c.complete ? 1 : 0))
+        put(Self.text(s.classCode)); put(Self.bool(s.orthokeratology))
+        precondition(put.next == table.columns.count, "vision row has \(put.next) values for \(table.columns.count) columns")
+        return try writeValues(line: line)
     }
     /// The order of the score_* columns.
     private static let scoreColumns: [FitnessItem] = [.bmi, .vitalCapacity, .run50m, .sitAndReach, .ropeSkip, .sitUp, .shuttle50x8,
@@ -22,21 +39,30 @@ extension ImportSession {
     /// Writes one spine screening found at `line` of the source file.
     public func write(spine s: SpineScreening, classification c: SpineClassification, schoolYear: Int, line: Int) throws(StoreError) -> WriteOutcome {
         let segments = SpineSegment.allCases.map { s.segments[$0] ?? SegmentFinding() }
-        let row: [StoreValue] = [
-            .text(s.studentID.rawValue), .text(s.screeningDate.description),
-            .int(Int64(schoolYear)), .text(s.schoolCode), .int(Int64(s.grade.rawValue)), Self.text(s.className),
-            .int(Int64(s.sex.rawValue)), Self.text(s.birthDate?.description),
-            Self.text(s.generalInspection.isEmpty ? nil : s.generalInspection.map(String.init).joined(separator: ",")),
-        ] + segments.map { Self.int($0.side?.rawValue) } + segments.map { Self.int($0.atrTenths) }
-            + segments.map { Self.bool($0.atrAtLeastFive) } + [
-            Self.bool(s.motionTestPositive), Self.int(s.sagittalInspection?.rawValue), Self.int(s.proneTest?.rawValue),
-            Self.text(s.history.isEmpty ? nil : s.history.map(String.init).joined(separator: ",")),
-        ] + SpineSegment.allCases.map { Self.int(c.atrBands[$0]) } + [
-            Self.int(c.maxAtrTenths), Self.bool(c.lateralFinding), Self.bool(c.lateralPositive), Self.int(c.grade),
-            Self.bool(c.gradeConfirmed), .int(Int64(c.sagittal.rawValue)), Self.bool(c.sagittalAbnormal), Self.bool(c.abnormal),
-            .int(Int64(c.suggestion.rawValue)), .int(c.complete ? 1 : 0),
-        ]
-        for (i, v) in row.enumerated() { set(i, v) }
+        var put = Filler(values: values)
+        put(.text(s.studentID.rawValue)); put(.text(s.screeningDate.description))
+        put(.int(Int64(schoolYear))); put(.text(s.schoolCode)); put(.int(Int64(s.grade.rawValue))); put(Self.text(s.className))
+        put(.int(Int64(s.sex.rawValue))); put(Self.text(s.birthDate?.description))
+        put(Self.text(s.generalInspection.isEmpty ? nil : s.generalInspection.map(String.init).joined(separator: ",")))
+        for f in segments { put(Self.int(f.side?.rawValue)) }
+        for f in segments { put(Self.int(f.atrTenths)) }
+        for f in segments { put(Self.bool(f.atrAtLeastFive)) }
+        put(Self.bool(s.motionTestDone)); put(Self.int(s.sagittalInspection?.rawValue)); put(Self.int(s.proneTest?.rawValue))
+        put(Self.text(s.history.isEmpty ? nil : s.history.map(String.init).joined(separator: ",")))
+        for segment in SpineSegment.allCases { put(Self.int(c.atrBands[segment])) }
+        put(Self.int(c.maxAtrTenths)); put(Self.bool(c.lateralFinding)); put(Self.bool(c.lateralPositive)); put(Self.int(c.grade))
+        put(Self.bool(c.gradeConfirmed)); put(.int(Int64(c.sagittal.rawValue))); put(Self.bool(c.sagittalAbnormal)); put(Self.bool(c.abnormal))
+        put(.int(Int64(c.suggestion.rawValue))); put(.int(c.complete ? 1 : 0))
+        // v5
+        put(Self.text(s.classCode))
+        for f in segments { put(Self.int(f.degree)) }
+        for f in segments { put(Self.int(f.atrBand)) }
+        put(Self.bool(s.motionTestPersisted))
+        for f in segments { put(Self.int(f.atrAfterTenths)) }
+        for f in segments { put(Self.int(f.atrAfterBand)) }
+        put(Self.int(s.sagittalResult?.rawValue)); put(Self.int(s.sagittalDegree))
+        put(Self.bool(c.postural))
+        precondition(put.next == table.columns.count, "spine row has \(put.next) values for \(table.columns.count) columns")
         return try writeValues(line: line)
     }
 

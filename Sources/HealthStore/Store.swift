@@ -57,20 +57,12 @@ public final class Store: Sendable {
     }
 
     private func migrate() throws {
-        let migrator = Schema.migrator()
-        let superseded = try queue.read { db in
-            try migrator.hasBeenSuperseded(db) ? Set(try migrator.appliedIdentifiers(db)) : nil
-        }
-        if let applied = superseded {
-            let known = Set(migrator.migrations)
-            throw StoreError.newerSchema(path: path, unknownMigrations: applied.subtracting(known).sorted())
-        }
-        try migrator.migrate(queue)
+        try queue.inDatabase { db in try Migrations.migrate(db, path: path) }
     }
 
     /// The schema steps this database has applied, oldest first.
     public func appliedMigrations() throws(StoreError) -> [String] {
-        try run { db in try Schema.migrator().appliedIdentifiers(db).sorted() }
+        try run { db in try Migrations.applied(db) }
     }
 
     /// Runs `body` in one read, mapping errors to `StoreError`.

@@ -68,7 +68,14 @@ struct FieldParserTests {
         #expect(try a("2.0")! == (53, .decimal))
         #expect(try a("0.1")! == (40, .decimal))
         #expect(try a("") == nil)
-        for bad in ["0.9", "0.7", "3.0", "5.4", "4.95", "2.5", "abc", "-1", "0"] {
+        // The chart read walking closer: 5-point down to 3.0, decimal down to 0.01; below it, <3.0.
+        #expect(try a("3.0")! == (30, .fivePoint))
+        #expect(try a("3.9")! == (39, .fivePoint))
+        #expect(try a("0.08")! == (39, .decimal))
+        #expect(try a("0.01")! == (30, .decimal))
+        #expect(try a("<3.0")! == (29, .fivePoint))
+        #expect(try a("＜3")! == (29, .fivePoint))
+        for bad in ["0.9", "0.7", "2.9", "5.4", "4.95", "2.5", "abc", "-1", "0", "<4.0", "0.009"] {
             #expect(problem(bad) { (b) throws(FieldProblem) in try FieldParsers.acuity(b, scale: scale) } != nil, "\(bad)")
         }
     }

@@ -86,7 +86,7 @@ struct ImportTests {
         let batch = try h.rows("SELECT file_sha256, encoding, rule_version, rows_read, inserted FROM import_batch")[0]
         #expect(batch[0] == report.sha256)
         #expect(batch[1] == "GB18030")
-        #expect(batch[2]?.hasPrefix("2025.1@") == true)
+        #expect(batch[2]?.hasPrefix("2025.2@") == true)
         #expect(batch[3] == "4" && batch[4] == "4")
         #expect(try h.rows("SELECT DISTINCT rule_version FROM vision_screening_readable")[0][0] == batch[2])
     }
@@ -131,7 +131,7 @@ struct ImportTests {
         check(3, "性别", "3", "sex code")
         check(4, "筛查日期", "2024-02-30", "real calendar date")
         check(5, "右眼裸眼视力", "0.9", "decimal chart")
-        check(6, "左眼裸眼视力", "3.0", "outside both")
+        check(6, "左眼裸眼视力", "2.9", "outside both")
         check(7, "右眼球镜", "-31.00", "range")
         check(8, "左眼轴位", "200", "axis")
         check(9, "年级编号", "19", "grade code")

@@ -11,18 +11,19 @@ struct StoreTests {
     func migrated() throws {
         let path = TestSupport.temporaryDirectory("store") + "/db.sqlite"
         let store = try Store.open(path: path)
-        #expect(try store.appliedMigrations() == ["v1-batches-vision-revisions", "v2-spine-fitness", "v3-psych-cases-audit", "v4-screenings-by-year"])
+        #expect(try store.appliedMigrations() == ["v1-batches-vision-revisions", "v2-spine-fitness", "v3-psych-cases-audit", "v4-screenings-by-year",
+                                                   "v5-layouts-schools"])
         #expect(try store.integrityCheck() == "ok")
         #expect(try store.debugRows("PRAGMA journal_mode")[0][0] == "wal")
         // Opening again is a no-op.
-        #expect(try Store.open(path: path).appliedMigrations().count == 4)
+        #expect(try Store.open(path: path).appliedMigrations().count == 5)
     }
 
     @Test("v4 moves each screening table into one table per year: rows, revisions and the key survive; ids by year")
     func migrationToYearTables() throws {
         let path = TestSupport.temporaryDirectory("store") + "/db.sqlite"
         let queue = try DatabaseQueue(path: path)
-        try Schema.migrator().migrate(queue, upTo: "v3-psych-cases-audit")
+        try queue.inDatabase { db in try Migrations.migrate(db, path: path, upTo: "v3-psych-cases-audit") }
         try queue.write { db in
             try db.execute(sql: "INSERT INTO import_batch (id, kind, file_name, file_sha256, file_bytes, encoding, profile, rule_version, imported_at) VALUES (1, 'vision', 'f', 'x', 1, 'UTF-8', 'p', 'r', 'now')")
             for (id, student, date) in [(7, "s1", "2023-09-10"), (8, "s1", "2024-03-01"), (9, "s2", "2024-09-12")] {

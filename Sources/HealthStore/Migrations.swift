@@ -1,0 +1,573 @@
+internal import GRDB
+
+/// The schema, as frozen steps of literal SQL. A step once released is never edited: add a new one.
+///
+/// No step reads a live Swift type (`ScreeningTable` describes today's columns for the writer and for the year
+/// tables created at import time; what a step created is written down here, in the step). That keeps a fresh
+/// database and an upgraded one identical however the live definitions move on.
+///
+/// All missing steps run in **one** `BEGIN IMMEDIATE` transaction, so that several processes opening a new
+/// database at once do not race: the first migrates, the others wait for its commit and then find nothing to
+/// do. (GRDB's migrator reads the applied steps before it takes the write lock, so two processes both ran v1.)
+/// The bookkeeping table keeps GRDB's name, `grdb_migrations`, so databases migrated by earlier releases open.
+enum Migrations {
+    struct Step: Sendable {
+        let id: String
+        let apply: @Sendable (Database) throws -> Void
+    }
+
+    static let steps: [Step] = [
+        Step(id: "v1-batches-vision-revisions", apply: v1),
+        Step(id: "v2-spine-fitness", apply: v2),
+        Step(id: "v3-psych-cases-audit", apply: v3),
+        Step(id: "v4-screenings-by-year", apply: v4),
+        Step(id: "v5-layouts-schools", apply: v5),
+    ]
+
+    static var identifiers: [String] { steps.map(\.id) }
+
+    /// The identifiers of the steps `db` has applied (known or not), in the order they were applied.
+    static func applied(_ db: Database) throws -> [String] {
+        guard try db.tableExists("grdb_migrations") else { return [] }
+        return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+    }
+
+    /// Steps `db` has applied that this version does not know (a newer SchoolHealth wrote it).
+    static func unknown(in applied: [String]) -> [String] {
+        let known = Set(identifiers)
+        return applied.filter { !known.contains($0) }.sorted()
+    }
+
+    /// Applies every missing step up to and including `last` (default: all) in one immediate transaction.
+    /// Throws `StoreError.newerSchema` (and changes nothing) when the database has steps this version does not know.
+    static func migrate(_ db: Database, path: String, upTo last: String? = nil) throws {
+        let wanted = last.flatMap { id in steps.firstIndex { $0.id == id } }.map { Array(steps[...$0]) } ?? steps
+        // Fast path without a write lock: everything is applied already (every open after the first).
+        let before = try applied(db)
+        let unknownBefore = unknown(in: before)
+        if !unknownBefore.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: unknownBefore) }
+        if wanted.allSatisfy({ before.contains($0.id) }) { return }
+
+        try db.inTransaction(.immediate) {
+            try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            // Read again under the lock: another process may have migrated meanwhile.
+            let done = try applied(db)
+            let unknownNow = unknown(in: done)
+            if !unknownNow.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: unknownNow) }
+            for step in wanted where !done.contains(step.id) {
+                try step.apply(db)
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [step.id])
+            }
+            return .commit
+        }
+    }
+
+    // MARK: - v1
+
+    static let visionColumnsV1 = """
+            student_id TEXT NOT NULL,
+            screening_date TEXT NOT NULL,
+            school_year INTEGER NOT NULL,
+            school_code TEXT NOT NULL,
+            grade INTEGER NOT NULL,
+            class_name TEXT,
+            sex INTEGER NOT NULL,
+            birth_date TEXT,
+            glasses INTEGER NOT NULL,
+            ucva_r_x10 INTEGER,
+            ucva_l_x10 INTEGER,
+            sph_r_mdpt INTEGER,
+            cyl_r_mdpt INTEGER,
+            axis_r INTEGER,
+            sph_l_mdpt INTEGER,
+            cyl_l_mdpt INTEGER,
+            axis_l INTEGER,
+            cva_r_x10 INTEGER,
+            cva_l_x10 INTEGER,
+            myopic INTEGER,
+            poor_vision INTEGER,
+            myopia_grade INTEGER,
+            complete INTEGER NOT NULL,
+            batch_id INTEGER NOT NULL REFERENCES import_batch(id),
+            source_line INTEGER NOT NULL
+        """
+
+    static func v1(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE import_batch (
+                id            INTEGER PRIMARY KEY,
+                kind          TEXT    NOT NULL,
+                file_name     TEXT    NOT NULL,
+                file_sha256   TEXT    NOT NULL,
+                file_bytes    INTEGER NOT NULL,
+                encoding      TEXT    NOT NULL,
+                profile       TEXT    NOT NULL,
+                rule_version  TEXT    NOT NULL,
+                imported_at   TEXT    NOT NULL,
+                rows_read     INTEGER NOT NULL DEFAULT 0,
+                inserted      INTEGER NOT NULL DEFAULT 0,
+                updated       INTEGER NOT NULL DEFAULT 0,
+                unchanged     INTEGER NOT NULL DEFAULT 0,
+                rejected      INTEGER NOT NULL DEFAULT 0,
+                UNIQUE (kind, file_sha256)
+            );
+            CREATE TABLE revision (
+                id                INTEGER PRIMARY KEY,
+                table_name        TEXT    NOT NULL,
+                row_id            INTEGER NOT NULL,
+                replaced_by_batch INTEGER NOT NULL REFERENCES import_batch(id),
+                previous_batch    INTEGER NOT NULL REFERENCES import_batch(id),
+                previous_values   TEXT    NOT NULL
+            );
+            CREATE INDEX revision_row ON revision(table_name, row_id);
+            CREATE TABLE vision_screening (
+                id INTEGER PRIMARY KEY,
+            \(visionColumnsV1)
+            );
+            CREATE UNIQUE INDEX vision_screening_key ON vision_screening(student_id, screening_date);
+            -- Codes of the classification columns, for people reading the database directly.
+            CREATE TABLE code_poor_vision (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            INSERT INTO code_poor_vision VALUES (0, 'normal'), (1, 'mild'), (2, 'moderate'), (3, 'severe');
+            CREATE TABLE code_myopia_grade (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            INSERT INTO code_myopia_grade VALUES (0, 'none'), (1, 'low'), (2, 'moderate'), (3, 'high'), (9, 'myopic, not graded (orthokeratology)');
+            CREATE TABLE code_glasses (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            INSERT INTO code_glasses VALUES (0, '不戴镜 none'), (1, '框架眼镜 frame'), (2, '隐形眼镜 contact lens'), (3, '角膜塑形镜 orthokeratology');
+            -- Measurements are stored as exact integers: acuity on the 5-point scale × 10 (49 = 4.9),
+            -- sphere and cylinder in thousandths of a dioptre (-1250 = -1.25 D). This view shows them as
+            -- decimals, with SE per eye and the rule version that classified the row (kept once per batch).
+            CREATE VIEW vision_screening_readable AS
+                SELECT s.id, s.student_id, s.screening_date, s.school_year, s.school_code, s.grade, s.class_name,
+                       s.sex, s.birth_date, s.glasses,
+                       s.ucva_r_x10 / 10.0 AS ucva_r, s.ucva_l_x10 / 10.0 AS ucva_l,
+                       s.sph_r_mdpt / 1000.0 AS sph_r, s.cyl_r_mdpt / 1000.0 AS cyl_r, s.axis_r,
+                       s.sph_l_mdpt / 1000.0 AS sph_l, s.cyl_l_mdpt / 1000.0 AS cyl_l, s.axis_l,
+                       s.cva_r_x10 / 10.0 AS cva_r, s.cva_l_x10 / 10.0 AS cva_l,
+                       (s.sph_r_mdpt + IFNULL(s.cyl_r_mdpt, 0) / 2.0) / 1000.0 AS se_r,
+                       (s.sph_l_mdpt + IFNULL(s.cyl_l_mdpt, 0) / 2.0) / 1000.0 AS se_l,
+                       s.myopic, p.name AS poor_vision, g.name AS myopia_grade, s.complete,
+                       b.rule_version, s.batch_id, s.source_line
+                FROM vision_screening s
+                JOIN import_batch b ON b.id = s.batch_id
+                LEFT JOIN code_poor_vision p ON p.code = s.poor_vision
+                LEFT JOIN code_myopia_grade g ON g.code = s.myopia_grade;
+            """)
+    }
+
+    // MARK: - v2
+
+    static let spineColumnsV2 = """
+            student_id TEXT NOT NULL,
+            screening_date TEXT NOT NULL,
+            school_year INTEGER NOT NULL,
+            school_code TEXT NOT NULL,
+            grade INTEGER NOT NULL,
+            class_name TEXT,
+            sex INTEGER NOT NULL,
+            birth_date TEXT,
+            general_inspection TEXT,
+            side_thoracic INTEGER,
+            side_thoracolumbar INTEGER,
+            side_lumbar INTEGER,
+            atr_thoracic_x10 INTEGER,
+            atr_thoracolumbar_x10 INTEGER,
+            atr_lumbar_x10 INTEGER,
+            atr5_thoracic INTEGER,
+            atr5_thoracolumbar INTEGER,
+            atr5_lumbar INTEGER,
+            motion_test INTEGER,
+            sagittal_inspection INTEGER,
+            prone_test INTEGER,
+            history TEXT,
+            band_thoracic INTEGER,
+            band_thoracolumbar INTEGER,
+            band_lumbar INTEGER,
+            max_atr_x10 INTEGER,
+            lateral_finding INTEGER,
+            lateral_positive INTEGER,
+            grade_roman INTEGER,
+            grade_confirmed INTEGER,
+            sagittal INTEGER,
+            sagittal_abnormal INTEGER,
+            abnormal INTEGER,
+            suggestion INTEGER,
+            complete INTEGER NOT NULL,
+            batch_id INTEGER NOT NULL REFERENCES import_batch(id),
+            source_line INTEGER NOT NULL
+        """
+
+    static let fitnessColumnsV2 = """
+            student_id TEXT NOT NULL,
+            school_year INTEGER NOT NULL,
+            test_date TEXT,
+            school_code TEXT NOT NULL,
+            grade INTEGER NOT NULL,
+            scoring_grade INTEGER NOT NULL,
+            class_code TEXT,
+            class_name TEXT,
+            sex INTEGER NOT NULL,
+            birth_date TEXT,
+            exempt INTEGER NOT NULL,
+            height_mm INTEGER,
+            weight_x10 INTEGER,
+            vital_capacity INTEGER,
+            run_50m_x10 INTEGER,
+            standing_long_jump_x10 INTEGER,
+            sit_and_reach_x10 INTEGER,
+            shuttle_50x8 INTEGER,
+            rope_skip INTEGER,
+            run_800m INTEGER,
+            run_1000m INTEGER,
+            sit_up INTEGER,
+            pull_up INTEGER,
+            ext_standard_x100 INTEGER,
+            ext_bonus_x100 INTEGER,
+            ext_total_x100 INTEGER,
+            ext_band INTEGER,
+            status INTEGER NOT NULL,
+            bmi_x10 INTEGER,
+            bmi_category INTEGER,
+            score_bmi INTEGER,
+            score_vital_capacity INTEGER,
+            score_run_50m INTEGER,
+            score_sit_and_reach INTEGER,
+            score_rope_skip INTEGER,
+            score_sit_up INTEGER,
+            score_shuttle_50x8 INTEGER,
+            score_standing_long_jump INTEGER,
+            score_pull_up INTEGER,
+            score_run_800m INTEGER,
+            score_run_1000m INTEGER,
+            standard_x100 INTEGER,
+            bonus INTEGER,
+            total_x100 INTEGER,
+            band INTEGER,
+            provenance INTEGER NOT NULL,
+            item_provenance INTEGER,
+            missing TEXT,
+            batch_id INTEGER NOT NULL REFERENCES import_batch(id),
+            source_line INTEGER NOT NULL
+        """
+
+    static func v2(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE spine_screening (
+                id INTEGER PRIMARY KEY,
+            \(spineColumnsV2)
+            );
+            CREATE UNIQUE INDEX spine_screening_key ON spine_screening(student_id, screening_date);
+            CREATE TABLE fitness_test (
+                id INTEGER PRIMARY KEY,
+            \(fitnessColumnsV2)
+            );
+            CREATE UNIQUE INDEX fitness_test_key ON fitness_test(student_id, school_year);
+            CREATE TABLE code_bmi_category (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            INSERT INTO code_bmi_category VALUES (0, '正常 normal'), (1, '低体重 underweight'), (2, '超重 overweight'), (3, '肥胖 obese');
+            CREATE TABLE code_fitness_band (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            INSERT INTO code_fitness_band VALUES (0, '优秀 excellent'), (1, '良好 good'), (2, '及格 pass'), (3, '不及格 fail');
+            CREATE TABLE code_fitness_status (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            INSERT INTO code_fitness_status VALUES (0, 'scored'), (1, 'incomplete: a required item is missing'), (2, '免体 exempt');
+            CREATE TABLE code_provenance (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            INSERT INTO code_provenance VALUES (0, 'VERIFIED'), (1, 'PARTIAL'), (2, 'SINGLE SOURCE'), (3, 'CONFLICT');
+            CREATE TABLE code_spine_side (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            INSERT INTO code_spine_side VALUES (1, '无侧弯 none'), (2, '左低右高 right high'), (3, '右低左高 left high');
+            CREATE TABLE code_sagittal (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            INSERT INTO code_sagittal VALUES (0, '正常 / 消失 normal'), (1, '前凸 lordosis'), (2, '后凸 kyphosis'), (3, '平背 flat back');
+            CREATE TABLE code_spine_suggestion (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            INSERT INTO code_spine_suggestion VALUES (0, '保持健康方式'), (1, '随访'), (2, '进一步检查确认 (full-spine radiograph)');
+            -- grade_roman 1–3 = Ⅰ/Ⅱ/Ⅲ; grade_confirmed = 0 means the ATR mapping is UNCONFIRMED (GB/T 16133-2014 not seen).
+            CREATE VIEW spine_screening_readable AS
+                SELECT s.*, CASE s.grade_roman WHEN 1 THEN 'Ⅰ' WHEN 2 THEN 'Ⅱ' WHEN 3 THEN 'Ⅲ' END
+                           || CASE WHEN s.grade_roman IS NOT NULL AND s.grade_confirmed = 0 THEN ' (mapping unconfirmed)' ELSE '' END AS grade_label,
+                       b.rule_version
+                FROM spine_screening s JOIN import_batch b ON b.id = s.batch_id;
+            -- item_provenance: 2 bits per item (order of FitnessItem: bmi, vital_capacity, run_50m, sit_and_reach,
+            -- rope_skip_1min, sit_up_1min, shuttle_50x8, standing_long_jump, pull_up, run_800m, run_1000m),
+            -- 0 VERIFIED, 1 PARTIAL, 2 SINGLE SOURCE, 3 CONFLICT; weak_items lists the items not VERIFIED.
+            CREATE VIEW fitness_test_readable AS
+                SELECT f.*, f.standard_x100 / 100.0 AS standard_score, f.total_x100 / 100.0 AS total_score,
+                       band.name AS band_name, p.name AS provenance_name, \(weakItemsV2) AS weak_items,
+                       b.rule_version
+                FROM fitness_test f JOIN import_batch b ON b.id = f.batch_id
+                LEFT JOIN code_fitness_band band ON band.code = f.band
+                LEFT JOIN code_provenance p ON p.code = f.provenance;
+            """)
+    }
+
+    /// The items not VERIFIED, from `item_provenance` (2 bits per item), as frozen in v2.
+    static let weakItemsV2 = """
+        NULLIF(CASE (f.item_provenance >> 0) & 3 WHEN 1 THEN 'bmi PARTIAL; ' WHEN 2 THEN 'bmi SINGLE SOURCE; ' WHEN 3 THEN 'bmi CONFLICT; ' ELSE '' END \
+        || CASE (f.item_provenance >> 2) & 3 WHEN 1 THEN 'vital_capacity PARTIAL; ' WHEN 2 THEN 'vital_capacity SINGLE SOURCE; ' WHEN 3 THEN 'vital_capacity CONFLICT; ' ELSE '' END \
+        || CASE (f.item_provenance >> 4) & 3 WHEN 1 THEN 'run_50m PARTIAL; ' WHEN 2 THEN 'run_50m SINGLE SOURCE; ' WHEN 3 THEN 'run_50m CONFLICT; ' ELSE '' END \
+        || CASE (f.item_provenance >> 6) & 3 WHEN 1 THEN 'sit_and_reach PARTIAL; ' WHEN 2 THEN 'sit_and_reach SINGLE SOURCE; ' WHEN 3 THEN 'sit_and_reach CONFLICT; ' ELSE '' END \
+        || CASE (f.item_provenance >> 8) & 3 WHEN 1 THEN 'rope_skip_1min PARTIAL; ' WHEN 2 THEN 'rope_skip_1min SINGLE SOURCE; ' WHEN 3 THEN 'rope_skip_1min CONFLICT; ' ELSE '' END \
+        || CASE (f.item_provenance >> 10) & 3 WHEN 1 THEN 'sit_up_1min PARTIAL; ' WHEN 2 THEN 'sit_up_1min SINGLE SOURCE; ' WHEN 3 THEN 'sit_up_1min CONFLICT; ' ELSE '' END \
+        || CASE (f.item_provenance >> 12) & 3 WHEN 1 THEN 'shuttle_50x8 PARTIAL; ' WHEN 2 THEN 'shuttle_50x8 SINGLE SOURCE; ' WHEN 3 THEN 'shuttle_50x8 CONFLICT; ' ELSE '' END \
+        || CASE (f.item_provenance >> 14) & 3 WHEN 1 THEN 'standing_long_jump PARTIAL; ' WHEN 2 THEN 'standing_long_jump SINGLE SOURCE; ' WHEN 3 THEN 'standing_long_jump CONFLICT; ' ELSE '' END \
+        || CASE (f.item_provenance >> 16) & 3 WHEN 1 THEN 'pull_up PARTIAL; ' WHEN 2 THEN 'pull_up SINGLE SOURCE; ' WHEN 3 THEN 'pull_up CONFLICT; ' ELSE '' END \
+        || CASE (f.item_provenance >> 18) & 3 WHEN 1 THEN 'run_800m PARTIAL; ' WHEN 2 THEN 'run_800m SINGLE SOURCE; ' WHEN 3 THEN 'run_800m CONFLICT; ' ELSE '' END \
+        || CASE (f.item_provenance >> 20) & 3 WHEN 1 THEN 'run_1000m PARTIAL; ' WHEN 2 THEN 'run_1000m SINGLE SOURCE; ' WHEN 3 THEN 'run_1000m CONFLICT; ' ELSE '' END, '')
+        """
+
+    // MARK: - v3
+
+    static func v3(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE psych_screening (
+                id INTEGER PRIMARY KEY,
+                student_id TEXT NOT NULL,
+                screening_date TEXT NOT NULL,
+                instrument TEXT NOT NULL,
+                school_year INTEGER NOT NULL,
+                school_code TEXT NOT NULL,
+                grade INTEGER NOT NULL,
+                class_name TEXT,
+                sex INTEGER NOT NULL,
+                total INTEGER,
+                item9 INTEGER,
+                validity INTEGER,
+                item85 INTEGER,
+                item97 INTEGER,
+                positive_items INTEGER,
+                factor_max_x100 INTEGER,
+                informant INTEGER,
+                tier TEXT,
+                rule_id TEXT,
+                rule_version TEXT,
+                batch_id INTEGER NOT NULL REFERENCES import_batch(id),
+                source_line INTEGER NOT NULL
+            );
+            CREATE UNIQUE INDEX psych_screening_key ON psych_screening(student_id, screening_date, instrument);
+            CREATE TABLE psych_case (
+                id                  INTEGER PRIMARY KEY,
+                student_id          TEXT    NOT NULL,
+                school_code         TEXT    NOT NULL,
+                class_name          TEXT,
+                tier                TEXT    NOT NULL,
+                state               TEXT    NOT NULL,
+                opened_at           INTEGER NOT NULL,
+                state_entered_at    INTEGER NOT NULL,
+                due_at              INTEGER,
+                escalations         INTEGER NOT NULL DEFAULT 0,
+                escalated_state     TEXT,
+                -- The queue's first key: the tier's urgency (0 red, 1 orange, 2 yellow) less the escalations, at least 0.
+                effective_urgency   INTEGER NOT NULL,
+                referred_to_centre  INTEGER NOT NULL DEFAULT 0,
+                hospital            TEXT,
+                closed_at           INTEGER
+            );
+            CREATE UNIQUE INDEX psych_case_open ON psych_case(student_id) WHERE state <> 'closed';
+            -- The queue reads each scope in order: overdue cases by due time, the others by age, per urgency.
+            CREATE INDEX psych_case_school_due ON psych_case(school_code, effective_urgency, due_at) WHERE state <> 'closed';
+            CREATE INDEX psych_case_school_age ON psych_case(school_code, effective_urgency, opened_at) WHERE state <> 'closed';
+            CREATE INDEX psych_case_centre_due ON psych_case(effective_urgency, due_at) WHERE referred_to_centre = 1 AND state <> 'closed';
+            CREATE INDEX psych_case_centre_age ON psych_case(effective_urgency, opened_at) WHERE referred_to_centre = 1 AND state <> 'closed';
+            CREATE INDEX psych_case_hospital_due ON psych_case(hospital, effective_urgency, due_at) WHERE state <> 'closed';
+            CREATE INDEX psych_case_hospital_age ON psych_case(hospital, effective_urgency, opened_at) WHERE state <> 'closed';
+            -- Steps that may still escalate, by due time, per scope.
+            CREATE INDEX psych_case_school_pending ON psych_case(school_code, due_at)
+                WHERE state <> 'closed' AND (escalated_state IS NULL OR escalated_state <> state);
+            CREATE INDEX psych_case_centre_pending ON psych_case(due_at)
+                WHERE referred_to_centre = 1 AND state <> 'closed' AND (escalated_state IS NULL OR escalated_state <> state);
+            CREATE INDEX psych_case_hospital_pending ON psych_case(hospital, due_at)
+                WHERE state <> 'closed' AND (escalated_state IS NULL OR escalated_state <> state);
+            CREATE TABLE psych_flag (
+                id            INTEGER PRIMARY KEY,
+                case_id       INTEGER NOT NULL REFERENCES psych_case(id),
+                student_id    TEXT    NOT NULL,
+                tier          TEXT    NOT NULL,
+                kind          TEXT    NOT NULL,   -- rule | observation | disclosure | incident
+                rule_id       TEXT,
+                rule_version  TEXT,
+                reason        TEXT    NOT NULL,
+                raised_by     TEXT    NOT NULL,
+                raised_role   TEXT    NOT NULL,
+                raised_org    TEXT    NOT NULL,
+                raised_at     INTEGER NOT NULL,
+                batch_id      INTEGER REFERENCES import_batch(id)
+            );
+            CREATE INDEX psych_flag_case ON psych_flag(case_id);
+            CREATE TABLE case_transition (
+                id                 INTEGER PRIMARY KEY,
+                case_id            INTEGER NOT NULL REFERENCES psych_case(id),
+                from_state         TEXT    NOT NULL,
+                to_state           TEXT    NOT NULL,
+                actor_user         TEXT    NOT NULL,
+                actor_role         TEXT    NOT NULL,
+                actor_org          TEXT    NOT NULL,
+                at                 INTEGER NOT NULL,
+                note               TEXT    NOT NULL,
+                guardian_informed  INTEGER NOT NULL,
+                consent            TEXT    NOT NULL,
+                emergency_override TEXT,
+                feedback_attendance TEXT,
+                feedback_safety    TEXT,
+                feedback_next_visit TEXT
+            );
+            CREATE INDEX case_transition_case ON case_transition(case_id);
+            -- The "school – class – student" grid: who mentors or teaches whom.
+            CREATE TABLE mentor_assignment (
+                school_code TEXT NOT NULL,
+                class_name  TEXT,
+                student_id  TEXT NOT NULL,
+                mentor      TEXT NOT NULL,
+                role        TEXT NOT NULL,   -- mentor | class-teacher
+                PRIMARY KEY (student_id, mentor, role)
+            );
+            CREATE INDEX mentor_assignment_mentor ON mentor_assignment(mentor);
+            -- Append-only, hash-chained: every read and change of a case leaves one row.
+            CREATE TABLE audit_event (
+                seq        INTEGER PRIMARY KEY,
+                at         INTEGER NOT NULL,
+                actor_user TEXT    NOT NULL,
+                actor_role TEXT    NOT NULL,
+                actor_org  TEXT    NOT NULL,
+                action     TEXT    NOT NULL,
+                case_id    INTEGER,
+                detail     TEXT    NOT NULL,
+                prev_hash  TEXT    NOT NULL,
+                hash       TEXT    NOT NULL
+            );
+            CREATE INDEX audit_event_case ON audit_event(case_id);
+            CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event
+                BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+            CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event
+                BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+            """)
+    }
+
+    // MARK: - v4
+
+    /// A table stored by year as v4 left it: its columns, the unique key, and the SQL year of a row.
+    struct YearTableV4 {
+        let name: String
+        let columns: String
+        let key: String
+        let year: String
+        var columnNames: [String] {
+            columns.split(separator: "\n").compactMap { line in
+                line.split(separator: " ").first.map(String.init)
+            }.filter { !$0.isEmpty }
+        }
+    }
+
+    static let yearTablesV4 = [
+        YearTableV4(name: "vision_screening", columns: visionColumnsV1, key: "student_id, screening_date",
+                    year: "CAST(substr(screening_date, 1, 4) AS INTEGER)"),
+        YearTableV4(name: "spine_screening", columns: spineColumnsV2, key: "student_id, screening_date",
+                    year: "CAST(substr(screening_date, 1, 4) AS INTEGER)"),
+        YearTableV4(name: "fitness_test", columns: fitnessColumnsV2, key: "student_id, school_year", year: "school_year"),
+    ]
+
+    static func v4(_ db: Database) throws {
+        // One table per year behind a view of the old name: a new year's file is then bulk-loaded into an
+        // empty table at the empty-database rate, however many years the database already holds (issue 6).
+        // Each year's rows are renumbered from year × 10⁹ + 1 (in their old order) and revisions follow them.
+        for table in yearTablesV4 {
+            try db.execute(sql: """
+                CREATE TEMP TABLE v4_ids AS
+                SELECT id AS old, \(table.year) AS year,
+                       \(table.year) * 1000000000 + row_number() OVER (PARTITION BY \(table.year) ORDER BY id) AS new
+                FROM \(table.name);
+                CREATE UNIQUE INDEX temp.v4_ids_old ON v4_ids(old);
+                """)
+            let names = table.columnNames
+            for y in try Int.fetchAll(db, sql: "SELECT DISTINCT year FROM v4_ids ORDER BY 1") {
+                let partition = "\(table.name)_\(y)"
+                try db.execute(sql: "CREATE TABLE \(partition) (\n    id INTEGER PRIMARY KEY,\n\(table.columns)\n)")
+                try db.execute(sql: "CREATE UNIQUE INDEX \(partition)_key ON \(partition)(\(table.key))")
+                try db.execute(sql: """
+                    INSERT INTO \(partition) (id, \(names.joined(separator: ", ")))
+                    SELECT m.new, \(names.map { "t.\($0)" }.joined(separator: ", "))
+                    FROM \(table.name) t JOIN v4_ids m ON m.old = t.id WHERE m.year = ? ORDER BY m.new
+                    """, arguments: [y])
+            }
+            try db.execute(sql: """
+                UPDATE revision SET row_id = (SELECT new FROM v4_ids WHERE old = revision.row_id)
+                WHERE table_name = ? AND row_id IN (SELECT old FROM v4_ids)
+                """, arguments: [table.name])
+            // Dropping the table leaves the readable views in place: they read the view of the same name.
+            try db.execute(sql: "DROP TABLE \(table.name); DROP TABLE v4_ids")
+            try Partitions.refreshView(db, table: table.name, columns: ["id"] + names)
+        }
+    }
+
+    // MARK: - v5
+
+    /// Columns v5 adds to every year's table (and the live definitions carry at their end).
+    static let visionColumnsAddedV5 = [
+        "class_code TEXT",          // 班级编号 beside 班级名称 (the national template has both)
+        "orthok INTEGER",           // a separate 是否为角膜塑形镜佩戴者 column: 1 yes, 0 no, NULL not in the file
+    ]
+    static let spineColumnsAddedV5 = [
+        "class_code TEXT",
+        // Ⅰ/Ⅱ/Ⅲ (1–3) as a platform writes it with the side (左低右高、Ⅱ), per segment.
+        "degree_thoracic INTEGER", "degree_thoracolumbar INTEGER", "degree_lumbar INTEGER",
+        // The form's ATR band (0 < 5°, 1 5–7°, 2 7–10°, 3 ≥ 10°) when the file gives a band, not degrees.
+        "atr_band_thoracic INTEGER", "atr_band_thoracolumbar INTEGER", "atr_band_lumbar INTEGER",
+        // The result of the motion test: 1 the sign persisted (体征未消失), 0 it disappeared (体征消失).
+        // (motion_test keeps whether it was done: 是/否, 做/未做.)
+        "motion_persisted INTEGER",
+        // ATR measured again after the motion test, in tenths of a degree or as a band.
+        "atr_after_thoracic_x10 INTEGER", "atr_after_thoracolumbar_x10 INTEGER", "atr_after_lumbar_x10 INTEGER",
+        "atr_after_band_thoracic INTEGER", "atr_after_band_thoracolumbar INTEGER", "atr_after_band_lumbar INTEGER",
+        // 前后弯曲 as a result (无前后弯曲异常 0, 前凸异常 1, 后凸异常 2, 平背 3) and its degree (1–3).
+        "sagittal_result INTEGER", "sagittal_degree INTEGER",
+        // Derived: 姿态不良, a lateral finding that did not persist after the motion test.
+        "postural INTEGER",
+    ]
+
+    static func v5(_ db: Database) throws {
+        for (table, added) in [("vision_screening", visionColumnsAddedV5), ("spine_screening", spineColumnsAddedV5)] {
+            for part in try Partitions.all(db, table: table) {
+                for column in added { try db.execute(sql: "ALTER TABLE \(part.name) ADD COLUMN \(column)") }
+            }
+        }
+        let visionV5 = ["id"] + yearTablesV4[0].columnNames + visionColumnsAddedV5.map { String($0.split(separator: " ")[0]) }
+        let spineV5 = ["id"] + yearTablesV4[1].columnNames + spineColumnsAddedV5.map { String($0.split(separator: " ")[0]) }
+        try Partitions.refreshView(db, table: "vision_screening", columns: visionV5)
+        try Partitions.refreshView(db, table: "spine_screening", columns: spineV5)
+        try db.execute(sql: """
+            INSERT INTO code_glasses VALUES (9, '未记录 not recorded');
+            -- Acuity below the chart's lowest line (3.0) is stored as 29; the view shows it as '<3.0'.
+            DROP VIEW vision_screening_readable;
+            CREATE VIEW vision_screening_readable AS
+                SELECT s.id, s.student_id, s.screening_date, s.school_year, s.school_code, s.grade, s.class_code, s.class_name,
+                       s.sex, s.birth_date, s.glasses, s.orthok,
+                       CASE WHEN s.ucva_r_x10 < 30 THEN '<3.0' ELSE s.ucva_r_x10 / 10.0 END AS ucva_r,
+                       CASE WHEN s.ucva_l_x10 < 30 THEN '<3.0' ELSE s.ucva_l_x10 / 10.0 END AS ucva_l,
+                       s.sph_r_mdpt / 1000.0 AS sph_r, s.cyl_r_mdpt / 1000.0 AS cyl_r, s.axis_r,
+                       s.sph_l_mdpt / 1000.0 AS sph_l, s.cyl_l_mdpt / 1000.0 AS cyl_l, s.axis_l,
+                       CASE WHEN s.cva_r_x10 < 30 THEN '<3.0' ELSE s.cva_r_x10 / 10.0 END AS cva_r,
+                       CASE WHEN s.cva_l_x10 < 30 THEN '<3.0' ELSE s.cva_l_x10 / 10.0 END AS cva_l,
+                       (s.sph_r_mdpt + IFNULL(s.cyl_r_mdpt, 0) / 2.0) / 1000.0 AS se_r,
+                       (s.sph_l_mdpt + IFNULL(s.cyl_l_mdpt, 0) / 2.0) / 1000.0 AS se_l,
+                       s.myopic, p.name AS poor_vision, g.name AS myopia_grade, s.complete,
+                       b.rule_version, s.batch_id, s.source_line
+                FROM vision_screening s
+                JOIN import_batch b ON b.id = s.batch_id
+                LEFT JOIN code_poor_vision p ON p.code = s.poor_vision
+                LEFT JOIN code_myopia_grade g ON g.code = s.myopia_grade;
+            -- Recreated so that it is certain to show v5's columns.
+            DROP VIEW spine_screening_readable;
+            CREATE VIEW spine_screening_readable AS
+                SELECT s.*, CASE s.grade_roman WHEN 1 THEN 'Ⅰ' WHEN 2 THEN 'Ⅱ' WHEN 3 THEN 'Ⅲ' END
+                           || CASE WHEN s.grade_roman IS NOT NULL AND s.grade_confirmed = 0 THEN ' (mapping unconfirmed)' ELSE '' END AS grade_label,
+                       b.rule_version
+                FROM spine_screening s JOIN import_batch b ON b.id = s.batch_id;
+            -- How the importer read each file: header lines, delimiter, column mapping (JSON).
+            ALTER TABLE import_batch ADD COLUMN layout TEXT;
+            -- The county's schools: code, name, stage, and other spellings files use for them.
+            CREATE TABLE school (
+                code  TEXT PRIMARY KEY,
+                name  TEXT NOT NULL,
+                stage TEXT
+            );
+            CREATE TABLE school_alias (
+                alias TEXT PRIMARY KEY,   -- normalised (case, width and spaces folded)
+                code  TEXT NOT NULL REFERENCES school(code),
+                written TEXT NOT NULL     -- as the list wrote it
+            );
+            """)
+    }
+}
