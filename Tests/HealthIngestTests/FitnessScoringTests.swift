@@ -208,7 +208,18 @@ struct FitnessScoringTests {
         #expect(r.band == .excellent)
     }
 
-    @Test("Senior high: a 高一 boy; his overweight band rests on a PARTIAL row and says so")
+    @Test("The tables copied from the domain brief: 587 junior and BMI rows VERIFIED (260 more than the previous copy, 327)")
+    func verifiedRows() throws {
+        let dir = TestSupport.configDirectory + "/fitness-standard-2014/"
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("junior_") && $0.hasSuffix(".csv") }
+        var verified = 0
+        for name in files {
+            verified += try FitnessConfigLoader.readTable(dir + name).filter { ($0["verification"] ?? "").hasPrefix("VERIFIED") }.count
+        }
+        #expect(verified == 587)
+    }
+
+    @Test("Senior high: a 高一 boy; his overweight band now rests on VERIFIED rows only")
     func workedSenior() {
         // BMI 70.0 / 1.70² = 24.22 → 24.2: 超重 (23.3–26.3) = 80
         // 肺活量 3800 = 80; 50米 8.1 = 74; 坐位体前屈 5.2 = 66; 立定跳远 243 = 85; 引体向上 7 = 60; 1000米 4′30″ = 270 s = 66
@@ -219,8 +230,8 @@ struct FitnessScoringTests {
         #expect(r.standardHundredths == 7310)
         #expect(r.totalHundredths == 7310)
         #expect(r.band == .pass)
-        #expect(r.provenance >= .partial)
-        #expect(r.weakRows.contains { $0.hasPrefix("bmi grade 31 M 超重") })
+        #expect(r.provenance == .verified)
+        #expect(r.weakRows.isEmpty)
     }
 
     @Test("Missing a required item: incomplete, not scored; exempt: not scored")
