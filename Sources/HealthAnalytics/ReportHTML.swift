@@ -52,7 +52,7 @@ extension TrendReport {
         for t in targets where t.area == countyArea || t.year == last {
             let css = t.status == .met ? "met" : (t.status == .notMet ? "notmet" : "na")
             let isChange = t.target.contains("down")
-            out += "<tr><td>\(Self.escape(t.target))</td><td>\(Self.escape(t.area))</td><td>\(t.year)</td><td class=\"\(css)\">\(t.status.rawValue)</td>"
+            out += "<tr><td>\(Self.escape(t.target))</td><td>\(Self.escape(areaLabel(t.area)))</td><td>\(t.year)</td><td class=\"\(css)\">\(t.status.rawValue)</td>"
                 + "<td>\(t.value.map { isChange ? Self.num($0) + " pp" : Self.pct($0) + " %" } ?? "")</td><td>\(t.gap.map { isChange ? Self.num($0) + " pp" : Self.pct($0) + " pp" } ?? "")</td></tr>\n"
         }
         return out + "</table>\n<p class=\"meta\">" + targetSources.keys.sorted().map { Self.escape("\($0): \(targetSources[$0]!)") }.joined(separator: "<br>") + "</p>\n"
@@ -74,7 +74,7 @@ extension TrendReport {
         }
         for (i, r) in rows.enumerated() {
             let y = Double(i) * rowHeight + 14
-            svg += "<text x=\"4\" y=\"\(y + 4)\" font-size=\"11\">\(Self.escape(r.area))</text>"
+            svg += "<text x=\"4\" y=\"\(y + 4)\" font-size=\"11\">\(Self.escape(areaLabel(r.area)))</text>"
             svg += "<line x1=\"\(x(r.lower ?? 0))\" y1=\"\(y)\" x2=\"\(x(r.upper ?? 0))\" y2=\"\(y)\" stroke=\"#4a78b5\" stroke-width=\"2\"/>"
             svg += "<circle cx=\"\(x(r.rate!))\" cy=\"\(y)\" r=\"4\" fill=\"#1f4e8c\"><title>\(Self.escape(r.area)): \(Self.pct(r.rate)) % (\(Self.pct(r.lower))–\(Self.pct(r.upper)))</title></circle>\n"
         }
@@ -84,7 +84,7 @@ extension TrendReport {
 
     /// A school's (or the county's) trend chart: rate lines with interval bands, and the target line.
     func areaCard(_ area: Area) -> String {
-        var out = "<div class=\"card\"><h3>\(area == countyArea ? "County 全县" : Self.escape(area))</h3>\n"
+        var out = "<div class=\"card\"><h3>\(Self.escape(areaLabel(area)))</h3>\n"
         out += chart(area: area, measures: [("myopia", "#c0392b"), ("poor_vision", "#e67e22"), ("fitness_excellent_good", "#1e7b34")])
         var lines: [String] = []
         for (id, _) in [("myopia", ""), ("fitness_excellent_good", "")] {

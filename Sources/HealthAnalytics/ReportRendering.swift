@@ -59,8 +59,11 @@ extension TrendReport {
     // MARK: CSV
 
     func csv() -> String {
-        var lines = ["section,measure,area,year,grade,sex,numerator,denominator,rate,lower,upper,suppressed,unstable,from_year,to_year,difference_pp,lower_pp,upper_pp,p,z,status,gap"]
-        func row(_ f: [String]) { lines.append(f.map(CSVCell.escape).joined(separator: ",")) }
+        var lines = ["section,measure,area,year,grade,sex,numerator,denominator,rate,lower,upper,suppressed,unstable,from_year,to_year,difference_pp,lower_pp,upper_pp,p,z,status,gap,area_name"]
+        func row(_ f: [String]) {
+            let name = f[0] == "notice" ? "" : (f[2] == countyArea ? "全县" : schoolNames[f[2]] ?? "")
+            lines.append((f + [name]).map(CSVCell.escape).joined(separator: ","))
+        }
         func o(_ v: Int?) -> String { v.map(String.init) ?? "" }
         func d(_ v: Double?) -> String { v.map { String($0) } ?? "" }
         if !suppressionOn { row(["notice", notice] + Array(repeating: "", count: 20)) }
@@ -98,40 +101,40 @@ extension TrendReport {
             let isChange = t.target.contains("down")
             let value = isChange ? Self.num(t.value) + " pp" : Self.pct(t.value) + " %"
             let gap = isChange ? Self.num(t.gap) + " pp" : Self.pct(t.gap) + " pp"
-            out += "| \(t.target) | \(t.area) | \(t.year) | \(t.status.rawValue) | \(t.value == nil ? "" : value) | \(t.gap == nil ? "" : gap) |\n"
+            out += "| \(t.target) | \(areaLabel(t.area)) | \(t.year) | \(t.status.rawValue) | \(t.value == nil ? "" : value) | \(t.gap == nil ? "" : gap) |\n"
         }
         for measure in measures {
             out += "\n## \(label(measure.id))\n\n| area | " + years.map(String.init).joined(separator: " | ") + " |\n|---|" + years.map { _ in "---|" }.joined() + "\n"
             for area in areas {
-                out += "| \(area) | " + years.map { describe(total(measure.id, area, $0)) }.joined(separator: " | ") + " |\n"
+                out += "| \(areaLabel(area)) | " + years.map { describe(total(measure.id, area, $0)) }.joined(separator: " | ") + " |\n"
             }
             let breakdownCells = cells.filter { $0.measure == measure.id && ($0.grade != nil || $0.sex != nil) }
             if !breakdownCells.isEmpty {
                 out += "\n| area | year | stratum | rate |\n|---|---|---|---|\n"
-                for c in breakdownCells { out += "| \(c.area) | \(c.year) | \(Self.stratumLabel(c)) | \(describe(c)) |\n" }
+                for c in breakdownCells { out += "| \(areaLabel(c.area)) | \(c.year) | \(Self.stratumLabel(c)) | \(describe(c)) |\n" }
             }
             let ch = changes.filter { $0.measure == measure.id }
             if !ch.isEmpty {
                 out += "\n| area | change | difference (pp) | 95 % CI | p |\n|---|---|---|---|---|\n"
                 for c in ch {
-                    out += "| \(c.area) | \(c.fromYear)→\(c.toYear) | " + (c.suppressed ? "suppressed | | |" : "\(Self.num(c.differencePP)) | \(Self.num(c.lowerPP))–\(Self.num(c.upperPP)) | \(Self.pValue(c.p)) |") + "\n"
+                    out += "| \(areaLabel(c.area)) | \(c.fromYear)→\(c.toYear) | " + (c.suppressed ? "suppressed | | |" : "\(Self.num(c.differencePP)) | \(Self.num(c.lowerPP))–\(Self.num(c.upperPP)) | \(Self.pValue(c.p)) |") + "\n"
                 }
             }
             let tr = trends.filter { $0.measure == measure.id }
             if !tr.isEmpty {
                 out += "\n| area | trend (Cochran–Armitage) | z | p |\n|---|---|---|---|\n"
-                for t in tr { out += "| \(t.area) | \(t.fromYear)–\(t.toYear) | " + (t.suppressed ? "suppressed | |" : "\(Self.num(t.z)) | \(Self.pValue(t.p)) |") + "\n" }
+                for t in tr { out += "| \(areaLabel(t.area)) | \(t.fromYear)–\(t.toYear) | " + (t.suppressed ? "suppressed | |" : "\(Self.num(t.z)) | \(Self.pValue(t.p)) |") + "\n" }
             }
             let st = standardised.filter { $0.measure == measure.id }
             if !st.isEmpty {
                 out += "\n| area | year | standardised rate (grade × sex, county \(referenceYear.map(String.init) ?? "")) | 95 % CI (Fay–Feuer) |\n|---|---|---|---|\n"
-                for s in st { out += "| \(s.area) | \(s.year) | " + (s.suppressed ? "suppressed | |" : "\(Self.pct(s.rate)) % | \(Self.pct(s.lower))–\(Self.pct(s.upper)) |") + "\n" }
+                for s in st { out += "| \(areaLabel(s.area)) | \(s.year) | " + (s.suppressed ? "suppressed | |" : "\(Self.pct(s.rate)) % | \(Self.pct(s.lower))–\(Self.pct(s.upper)) |") + "\n" }
             }
         }
         if !incidence.isEmpty {
             out += "\n## 新发近视 Myopia incidence\n\n| area | years | at risk | followed | incident | rate | 95 % CI | lost to follow-up |\n|---|---|---|---|---|---|---|---|\n"
             for i in incidence {
-                out += "| \(i.area) | \(i.fromYear)→\(i.toYear) | \(i.atRisk.map(String.init) ?? "") | \(i.followed.map(String.init) ?? "") | "
+                out += "| \(areaLabel(i.area)) | \(i.fromYear)→\(i.toYear) | \(i.atRisk.map(String.init) ?? "") | \(i.followed.map(String.init) ?? "") | "
                     + (i.suppressed ? "suppressed | | |" : "\(i.incident ?? 0) | \(Self.pct(i.rate)) % | \(Self.pct(i.lower))–\(Self.pct(i.upper)) |")
                     + " \(Self.pct(i.lostToFollowUp)) % |\n"
             }

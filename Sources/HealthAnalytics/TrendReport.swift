@@ -171,4 +171,12 @@ public struct TrendReport: Sendable, Codable {
     public var incidence: [Incidence]
     public var targets: [TargetResult]
     public var targetSources: [String: String]
+    /// School names from the county's list, by code (shown beside the codes).
+    public var schoolNames: [String: String] = [:]
+
+    /// "SH-P01 城关第一小学", or the code alone when the list has no name; "County 全县" for the county.
+    public func areaLabel(_ area: Area) -> String {
+        if area == countyArea { return "County 全县" }
+        return schoolNames[area].map { "\(area) \($0)" } ?? area
+    }
 }

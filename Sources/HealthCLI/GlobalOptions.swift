@@ -15,6 +15,14 @@ struct GlobalOptions: ParsableArguments {
         db ?? ProcessInfo.processInfo.environment["SCHOOLHEALTH_DB"] ?? "schoolhealth.sqlite"
     }
 
+    /// The database, which must exist already (commands that read: referrals, reports, audit).
+    func existingStore() throws -> Store {
+        guard FileManager.default.fileExists(atPath: databasePath) else {
+            throw CLIError("\(databasePath): no database there (import some screenings first, run schoolhealth demo, or give --db PATH)")
+        }
+        return try Store.open(path: databasePath)
+    }
+
     func loadConfig(extraProfiles: [String] = []) throws -> SchoolHealthConfig {
         try SchoolHealthConfig.load(directory: try ConfigLocator.locate(explicit: config), extraProfiles: extraProfiles)
     }
@@ -61,4 +69,11 @@ enum Console {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
+
+    /// One JSON object, keys sorted, on one line.
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
+    }
 }

@@ -13,7 +13,7 @@ struct ImportCommand: ParsableCommand {
     /// The options every import takes.
     struct Common: ParsableArguments {
         @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("CSV files to import.", valueName: "file"))
+        @Argument(help: ArgumentHelp("CSV files to import (a pipe such as /dev/stdin is read once into a temporary copy).", valueName: "file"))
         var files: [String]
         @Flag(help: "Run every check and report what would happen; write nothing.")
         var dryRun = false
@@ -27,11 +27,27 @@ struct ImportCommand: ParsableCommand {
         var profile: String?
         @Option(help: ArgumentHelp("The school code of every row, for exports without a school column.", valueName: "code"))
         var school: String?
+        @Option(help: ArgumentHelp("The screening date of every row, for exports without a date column (2024-09-15).", valueName: "date"))
+        var screeningDate: String?
+        @Flag(help: "Show how each file's head is read and what each column maps to, write a profile draft beside it (FILE.profile-draft.yaml), import nothing.")
+        var inspect = false
+
+        func validate() throws {
+            if let screeningDate, case .failure(let e) = CivilDate.parse(screeningDate) {
+                throw ValidationError("--screening-date \(screeningDate) \(e.reason)")
+            }
+            if dryRun && inspect { throw ValidationError("--inspect imports nothing already; drop --dry-run") }
+        }
 
         func run(_ kind: ScreeningKind, adjust: @escaping (inout ImportOptions) -> Void = { _ in }) throws {
             var run = ImportRun(global: global, files: files, kind: kind, dryRun: dryRun, strict: strict,
                                 rejects: rejects, json: json, profile: profile, school: school)
+            run.screeningDate = screeningDate.flatMap { try? CivilDate.parse($0).get() }
             run.adjust = adjust
+            if inspect {
+                if try !run.inspect() { throw ExitCode(1) }
+                return
+            }
             if try !run.run() { throw ExitCode(1) }
         }
     }
@@ -128,28 +144,65 @@ struct ImportRun {
     var json = false
     var profile: String?
     var school: String?
+    var screeningDate: CivilDate?
     var quiet = false
     /// Sets kind-specific options.
     var adjust: (inout ImportOptions) -> Void = { _ in }
     /// Write FILE.rejects.csv beside each input when --rejects is not given (the demo shows them instead).
     var rejectsBesideInput = true
 
+    /// The configuration, with a profile given as a file loaded, and the profile's name.
+    func configuration() throws -> (SchoolHealthConfig, String?) {
+        guard let p = profile, p.hasSuffix(".yaml") || p.hasSuffix(".yml") else { return (try global.loadConfig(), profile) }
+        // A profile given as a file: use the profile it defines.
+        let config = try global.loadConfig(extraProfiles: [p])
+        return (config, config.profiles.last?.name)
+    }
+
+    func options(profile: String?) -> ImportOptions {
+        var options = ImportOptions()
+        options.dryRun = dryRun
+        options.strict = strict
+        options.profile = profile
+        options.school = school
+        options.screeningDate = screeningDate
+        adjust(&options)
+        return options
+    }
+
+    /// `--inspect`: how each file's head is read; a profile draft beside it. Returns false if a file would be refused.
+    func inspect() throws -> Bool {
+        let (config, profileName) = try configuration()
+        let drafts = files.map { $0 + ".profile-draft.yaml" }
+        try OutputSafety.check(outputs: drafts.map { ("--inspect", $0) }, database: global.databasePath, inputs: files)
+        var allOK = true
+        for (file, draftPath) in zip(files, drafts) {
+            do {
+                var options = options(profile: profileName)
+                if FileManager.default.fileExists(atPath: global.databasePath) {
+                    options.schools = SchoolDirectory(try Store.open(path: global.databasePath).schools())
+                }
+                let found = try LayoutInspector.inspect(path: file, kind: kind, config: config, options: options)
+                try found.draft.write(toFile: draftPath, atomically: true, encoding: .utf8)
+                if json {
+                    Swift.print(Console.json(found))
+                } else {
+                    Swift.print(LayoutText.describe(found, draftPath: draftPath))
+                }
+                if found.problem != nil { allOK = false }
+            } catch {
+                Console.error("error: \(error)")
+                allOK = false
+            }
+        }
+        return allOK
+    }
+
     /// Imports every file; returns false if any was refused.
     @discardableResult
     func run() throws -> Bool {
-        var extra: [String] = []
-        var profileName = profile
-        if let p = profile, p.hasSuffix(".yaml") || p.hasSuffix(".yml") {
-            extra.append(p)
-            profileName = nil
-        }
-        var config = try global.loadConfig(extraProfiles: extra)
-        if let p = profile, profileName == nil {
-            // A profile given as a file: use the profile it defines.
-            let loaded = try SchoolHealthConfig.load(directory: config.directory, extraProfiles: [p])
-            profileName = loaded.profiles.last?.name
-            config = loaded
-        }
+        let (config, profileName) = try configuration()
+        try OutputSafety.check(outputs: rejects.map { [("--rejects", $0)] } ?? [], database: global.databasePath, inputs: files)
         let store: Store
         if dryRun && !FileManager.default.fileExists(atPath: global.databasePath) {
             store = try Store.inMemory()
@@ -157,12 +210,7 @@ struct ImportRun {
             store = try Store.open(path: global.databasePath)
         }
         let importer = FileImporter(store: store, config: config)
-        var options = ImportOptions()
-        options.dryRun = dryRun
-        options.strict = strict
-        options.profile = profileName
-        options.school = school
-        adjust(&options)
+        var options = options(profile: profileName)
         var allOK = true
         let shared = rejects.map { RejectsFile(path: $0) }
         defer { shared?.close() }
@@ -176,18 +224,14 @@ struct ImportRun {
             let ownRejects: RejectsFile? = shared ?? (dryRun || !rejectsBesideInput ? nil : RejectsFile(path: file + ".rejects.csv"))
             let disagreements: RejectsFile? = dryRun || !rejectsBesideInput ? nil : RejectsFile(path: file + ".disagreements.csv")
             defer { disagreements?.close() }
-            var preview: [Rejection] = []
+            let preview = RejectionList(limit: 10)
             var report: FileReport
             do {
-                report = try importer.importFile(path: file, kind: kind, options: options) { rejection in
-                    if rejection.kind == .disagreement, let disagreements {
-                        disagreements.append(rejection)
-                    } else if let ownRejects {
-                        ownRejects.append(rejection)
-                    } else if preview.count < 10 {
-                        preview.append(rejection)
-                    }
-                }
+                // The rejects files are opened before the import: one that cannot be written stops it first.
+                try ownRejects?.begin()
+                try disagreements?.begin()
+                report = try importer.importFile(path: file, kind: kind, options: options, rejects: ownRejects ?? preview,
+                                                 disagreements: disagreements ?? (ownRejects == nil ? preview : nil))
                 if options.progress != nil { ProgressBar.clear() }
             } catch {
                 if options.progress != nil { ProgressBar.clear() }
@@ -199,17 +243,14 @@ struct ImportRun {
             if let r = ownRejects, r.written > 0 { report.rejectsFile = r.path }
             if let d = disagreements, d.written > 0 { report.disagreementsFile = d.path }
             if report.status == .refused { allOK = false }
-            print(report: report, preview: preview)
+            print(report: report, preview: preview.rejections)
         }
         return allOK
     }
 
     func print(report: FileReport, preview: [Rejection]) {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let data = (try? encoder.encode(report)) ?? Data("{}".utf8)
-            Swift.print(String(decoding: data, as: UTF8.self))
+            Swift.print(Console.json(report))
             if let error = report.error { Console.error(error) }
             return
         }
@@ -224,6 +265,7 @@ struct ImportRun {
         case .imported, .dryRun:
             let verb = report.status == .dryRun ? "dry run (nothing written)" : "imported as batch \(report.batch ?? 0)"
             Swift.print("\(report.file): \(verb) — \(report.encoding ?? "?"), profile \(report.profile ?? "?"), rules \(report.ruleVersion ?? "?")")
+            if let layout = report.layout { Swift.print("  " + LayoutText.summary(layout)) }
             Swift.print("  rows read \(report.rowsRead) · inserted \(report.inserted) · updated \(report.updated) · unchanged \(report.unchanged) · rejected \(report.rejected)")
         }
         if let path = report.rejectsFile { Swift.print("  rejected values listed in \(path)") }
@@ -235,31 +277,6 @@ struct ImportRun {
             Swift.print("  … pass --rejects PATH to list every rejected value")
         }
         for w in report.warnings { Swift.print("  warning: \(w)") }
-    }
-}
-
-/// A rejects CSV (UTF-8 with BOM so Excel opens it), created on the first rejection.
-final class RejectsFile {
-    let path: String
-    private var handle: FileHandle?
-    private(set) var written = 0
-
-    init(path: String) { self.path = path }
-
-    func append(_ r: Rejection) {
-        if handle == nil {
-            FileManager.default.createFile(atPath: path, contents: Data([0xEF, 0xBB, 0xBF] + Array("file,line,column,value,reason\r\n".utf8)))
-            handle = FileHandle(forWritingAtPath: path)
-            handle?.seekToEndOfFile()
-        }
-        let fields = [r.file, String(r.line), r.column, r.value, r.reason].map(CSVCell.escape)
-        handle?.write(Data((fields.joined(separator: ",") + "\r\n").utf8))
-        written += 1
-    }
-
-    func close() {
-        try? handle?.close()
-        handle = nil
     }
 }
 

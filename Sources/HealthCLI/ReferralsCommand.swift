@@ -59,7 +59,7 @@ struct ReferralsCommand: ParsableCommand {
 
     static func context(_ global: GlobalOptions) throws -> (Store, SchoolHealthConfig) {
         let config = try global.loadConfig()
-        return (try Store.open(path: global.databasePath), config)
+        return (try global.existingStore(), config)
     }
 
     struct Queue: ParsableCommand {
@@ -186,7 +186,7 @@ struct ReferralsCommand: ParsableCommand {
         @Option(help: "The mentor's user name.") var mentor: String?
         @Option(help: "mentor or class-teacher.") var role = "mentor"
         func run() throws {
-            let store = try Store.open(path: global.databasePath)
+            let store = try global.existingStore()
             var rows: [(String, String?, String, String, String)] = []
             if let file {
                 let text = try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "\u{FEFF}", with: "")
@@ -230,7 +230,7 @@ struct AuditCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print one JSON object.") var json = false
         func run() throws {
-            let result = try Store.open(path: global.databasePath).verifyAudit()
+            let result = try global.existingStore().verifyAudit()
             try emit(result, json: json) { result.ok ? "audit log intact: \(result.events) events" : "AUDIT LOG TAMPERED: \(result.problem ?? "")" }
             if !result.ok { throw ExitCode(1) }
         }

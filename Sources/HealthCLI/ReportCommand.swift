@@ -48,14 +48,12 @@ struct ReportCommand: ParsableCommand {
         }
 
         func run() throws {
+            if let output { try OutputSafety.check(outputs: [("-o", output)], database: global.databasePath, inputs: []) }
             let configDir = try ConfigLocator.locate(explicit: global.config)
             let settingsText = try String(contentsOfFile: configDir + "/report.yaml", encoding: .utf8)
             let settings = try YAMLDecoder().decode(ReportSettings.self, from: settingsText)
             let config = try SchoolHealthConfig.load(directory: configDir)
-            guard FileManager.default.fileExists(atPath: global.databasePath) else {
-                throw CLIError("\(global.databasePath): no database there; import some screenings first (or run schoolhealth demo)")
-            }
-            let store = try Store.open(path: global.databasePath)
+            let store = try global.existingStore()
             let available = try store.reportYears()
             guard let first = from ?? available.first, let last = to ?? available.last else {
                 throw CLIError("\(global.databasePath): no screenings to report on")
@@ -66,9 +64,10 @@ struct ReportCommand: ParsableCommand {
             var builder = TrendReportBuilder(settings: settings, years: Array(first...last), schools: school.isEmpty ? nil : school,
                                              breakdown: by.flatMap(Breakdown.init(rawValue:)) ?? .none, suppress: !noSuppression)
             builder.title = "SchoolHealth trend report \(first)–\(last)"
-            let report = builder.build(strata: strata, followUps: followUps, generated: ISO8601DateFormatter().string(from: Date()),
+            var report = builder.build(strata: strata, followUps: followUps, generated: ISO8601DateFormatter().string(from: Date()),
                                        ruleVersions: ["vision": config.vision.versionTag, "spine": config.spine.versionTag,
                                                       "fitness": config.fitness.versionTag, "report": settings.version])
+            report.schoolNames = Dictionary(uniqueKeysWithValues: try store.schools().map { ($0.code, $0.name) })
             let chosen = format.flatMap(ReportFormat.init(rawValue:))
                 ?? output.flatMap { ReportFormat(rawValue: ($0 as NSString).pathExtension.lowercased()) } ?? .md
             var text = try report.render(chosen)

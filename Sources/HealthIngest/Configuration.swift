@@ -19,6 +19,8 @@ public struct ColumnProfile: Sendable, Equatable {
         public var belowChart: [String] = []
         /// Layout codes, each read as the value it stands for (`"0": 是`).
         public var codes: [String: String] = [:]
+        /// Fields that, when the file has them, stand in for this one (a required grade, given by 年级情况).
+        public var or: [String] = []
     }
     /// Columns under a head whose label contains `match` are not read as the screening, for `reason`.
     public struct Block: Sendable, Equatable {
@@ -95,6 +97,7 @@ public struct SchoolHealthConfig: Sendable {
             var notMeasured: [String]?
             var belowChart: [String]?
             var codes: [String: String]?
+            var or: [String]?
         }
         struct RawBlock: Decodable { var match: String; var reason: String }
         struct RawPair: Decodable { var aliases: [String]; var fields: [String]; var separator: String? }
@@ -152,10 +155,12 @@ public struct SchoolHealthConfig: Sendable {
                         base.fields[i].notMeasured = union(base.fields[i].notMeasured, f.notMeasured)
                         base.fields[i].belowChart = union(base.fields[i].belowChart, f.belowChart)
                         base.fields[i].codes.merge(f.codes ?? [:]) { _, new in new }
+                        base.fields[i].or = union(base.fields[i].or, f.or)
                         if let r = f.required { base.fields[i].required = r }
                     } else {
                         base.fields.append(.init(key: key, required: f.required ?? false, aliases: f.aliases ?? [],
-                                                 notMeasured: f.notMeasured ?? [], belowChart: f.belowChart ?? [], codes: f.codes ?? [:]))
+                                                 notMeasured: f.notMeasured ?? [], belowChart: f.belowChart ?? [], codes: f.codes ?? [:],
+                                                 or: f.or ?? []))
                     }
                 }
                 for pair in base.pairs {

@@ -360,3 +360,15 @@ extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
+extension CivilDate {
+    /// A date as the importer reads one (2024-09-01, 2024/9/1, 20240901, 2024年9月1日), or nil with the reason.
+    public static func parse(_ text: String) -> Result<CivilDate, DateError> {
+        do { return .success(try FieldParsers.date(string: text)) } catch { return .failure(DateError(reason: error.reason)) }
+    }
+
+    public struct DateError: Error, CustomStringConvertible {
+        public let reason: String
+        public var description: String { reason }
+    }
+}
+

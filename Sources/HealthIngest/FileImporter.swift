@@ -79,7 +79,7 @@ public struct FileReport: Sendable, Codable, Equatable {
 /// Imports CSV exports into the store: one file, one batch, one transaction.
 ///
 ///     let importer = FileImporter(store: store, config: config)
-///     let report = try importer.importFile(path: "vision-2024.csv", kind: .vision, options: .init()) { rejection in … }
+///     let report = try importer.importFile(path: "vision-2024.csv", kind: .vision, options: .init(), rejects: RejectionList())
 public struct FileImporter: Sendable {
     public let store: Store
     public let config: SchoolHealthConfig
@@ -92,17 +92,48 @@ public struct FileImporter: Sendable {
     /// Imports `path`. Rejected values go to `reject` as they are found. Throws `IngestError` when the
     /// whole file is refused, and `StoreError` when the database fails; in both cases nothing of it is kept.
     public func importFile(path: String, kind: ScreeningKind, options: ImportOptions,
-                           reject: (Rejection) -> Void) throws -> FileReport {
-        switch kind {
-        case .vision: return try run(VisionImporter.self, path: path, options: options, reject: reject)
-        case .spine: return try run(SpineImporter.self, path: path, options: options, reject: reject)
-        case .fitness: return try run(FitnessImporter.self, path: path, options: options, reject: reject)
-        case .psych: return try run(PsychImporter.self, path: path, options: options, reject: reject)
+                           reject: @escaping (Rejection) -> Void) throws -> FileReport {
+        try importFile(path: path, kind: kind, options: options, rejects: ClosureSink(reject))
+    }
+
+    /// Imports `path`. Rejected rows go to `rejects`, scores that disagree with ours to `disagreements` (or to
+    /// `rejects` when nil). Both are sealed before the file's commit: a sink that cannot keep its rows stops the
+    /// import, and nothing of the file is stored.
+    public func importFile(path: String, kind: ScreeningKind, options: ImportOptions,
+                           rejects: any RejectionSink, disagreements: (any RejectionSink)? = nil) throws -> FileReport {
+        var options = options
+        if options.schools.isEmpty { options.schools = SchoolDirectory(try store.schools()) }
+        let sinks = Sinks(rejects: rejects, disagreements: disagreements)
+        do {
+            let report: FileReport
+            switch kind {
+            case .vision: report = try run(VisionImporter.self, path: path, options: options, sinks: sinks)
+            case .spine: report = try run(SpineImporter.self, path: path, options: options, sinks: sinks)
+            case .fitness: report = try run(FitnessImporter.self, path: path, options: options, sinks: sinks)
+            case .psych: report = try run(PsychImporter.self, path: path, options: options, sinks: sinks)
+            }
+            sinks.settle(kept: true)
+            return report
+        } catch {
+            sinks.settle(kept: false)
+            throw error
         }
     }
 
-    func run<R: RecordImporter>(_ type: R.Type, path: String, options: ImportOptions, reject: (Rejection) -> Void) throws -> FileReport {
-        let file = path
+    /// Where one file's rejections and disagreements go.
+    struct Sinks {
+        let rejects: any RejectionSink
+        let disagreements: (any RejectionSink)?
+        func add(_ r: Rejection) throws { try (r.kind == .disagreement ? disagreements ?? rejects : rejects).add(r) }
+        func seal() throws { try rejects.seal(); try disagreements?.seal() }
+        func settle(kept: Bool) { rejects.settle(kept: kept); disagreements?.settle(kept: kept) }
+    }
+
+    func run<R: RecordImporter>(_ type: R.Type, path given: String, options: ImportOptions, sinks: Sinks) throws -> FileReport {
+        let file = given
+        let input = try InputFile(given)
+        defer { input.remove() }
+        let path = input.path
         let trace = Trace()
         let inspection = try FileInspector.inspect(path: path, displayName: file)
         let profiles = config.profiles(kind: R.profileKind)
@@ -111,7 +142,7 @@ public struct FileImporter: Sendable {
         var report = FileReport(file: file, status: options.dryRun ? .dryRun : .imported)
         report.encoding = inspection.encoding.rawValue
         report.sha256 = inspection.sha256
-        let header = BatchHeader(kind: R.kind, fileName: (path as NSString).lastPathComponent, sha256: inspection.sha256,
+        let header = BatchHeader(kind: R.kind, fileName: (file as NSString).lastPathComponent, sha256: inspection.sha256,
                                  fileBytes: inspection.bytes, encoding: inspection.encoding.rawValue,
                                  profile: options.profile ?? "auto", ruleVersion: R.ruleVersion(config))
         var strictFailure = false
@@ -125,9 +156,9 @@ public struct FileImporter: Sendable {
             thread.start()
             defer { pipe.cancelAndWait() }
 
-            func rejectRow(line: Int, _ problems: [RowProblem]) {
+            func rejectRow(line: Int, _ problems: [RowProblem]) throws {
                 session.counts.rejected += 1
-                for p in problems { reject(Rejection(file: file, line: line, column: p.column, value: p.value, reason: p.reason)) }
+                for p in problems { try sinks.add(Rejection(file: file, line: line, column: p.column, value: p.value, reason: p.reason)) }
             }
             var unplaced: [(line: Int, student: String)] = []
             while let batch = pipe.pop() {
@@ -135,17 +166,17 @@ public struct FileImporter: Sendable {
                     switch item {
                     case let .note(line, notes):
                         report.disagreements += 1
-                        for p in notes { reject(Rejection(kind: .disagreement, file: file, line: line, column: p.column, value: p.value, reason: p.reason)) }
+                        for p in notes { try sinks.add(Rejection(kind: .disagreement, file: file, line: line, column: p.column, value: p.value, reason: p.reason)) }
                         continue
                     case let .rejected(line, problems):
-                        rejectRow(line: line, problems)
+                        try rejectRow(line: line, problems)
                     case let .record(record, line):
                         switch try R.write(record, line: line, into: session) {
                         case .outcome(.inserted): session.counts.inserted += 1
                         case .outcome(.updated): session.counts.updated += 1
                         case .outcome(.unchanged): session.counts.unchanged += 1
                         case let .outcome(.duplicateInFile(first, identical)):
-                            rejectRow(line: line, [duplicateProblem(first: first, identical: identical)])
+                            try rejectRow(line: line, [duplicateProblem(first: first, identical: identical)])
                         case let .unplaced(student):
                             unplaced.append((line, student))
                         }
@@ -163,7 +194,7 @@ public struct FileImporter: Sendable {
             if session.counts.rowsRead == 0 { throw IngestError.headerOnly(file: file) }
             for late in try session.finishLoad() {
                 session.counts.inserted -= 1
-                rejectRow(line: late.line, [duplicateProblem(first: late.firstLine, identical: late.identical)])
+                try rejectRow(line: late.line, [duplicateProblem(first: late.firstLine, identical: late.identical)])
             }
             trace.mark("rebuild indexes")
             trace.note("bulk-loaded: " + (session.bulkLoaded.isEmpty ? "none" : session.bulkLoaded.joined(separator: ", ")))
@@ -172,6 +203,10 @@ public struct FileImporter: Sendable {
             report.layout = summary.layout
             session.layout = (try? JSONEncoder().encode(summary.layout)).map { String(decoding: $0, as: UTF8.self) }
             if !summary.ignored.isEmpty { report.warnings.append("ignored columns (not stored): \(summary.ignored.joined(separator: ", "))") }
+            let excluded = summary.layout.columns.filter { $0.field == nil && $0.note != LayoutReport.notAField && $0.note != LayoutReport.unnamed }
+            for (reason, columns) in Dictionary(grouping: excluded, by: { $0.note ?? "" }).sorted(by: { $0.key < $1.key }) {
+                report.warnings.append("\(columns.count) column(s) not read (\(columns.first!.header)…): \(reason)")
+            }
             if summary.blank > 0 { report.warnings.append("\(summary.blank) empty row(s) skipped") }
             report.warnings += summary.warnings
             strictFailure = options.strict && session.counts.rejected > 0
@@ -180,6 +215,8 @@ public struct FileImporter: Sendable {
             report.updated = session.counts.updated
             report.unchanged = session.counts.unchanged
             report.rejected = session.counts.rejected
+            // The rows rejected must be safe before the rows kept are: a sink that cannot keep them rolls back.
+            try sinks.seal()
             return options.dryRun || strictFailure ? .rollback : .commit
         }
         trace.mark("commit")

@@ -53,6 +53,7 @@ struct FitnessImporter: RecordImporter {
         if counts.exempt > 0 { w.append("\(counts.exempt) exempt student(s) (免体): stored, counted apart, never in a denominator") }
         if counts.incomplete > 0 { w.append("\(counts.incomplete) student(s) miss an item their grade requires: stored as incomplete, not scored, counted apart") }
         if counts.unscoredItems > 0 { w.append("\(counts.unscoredItems) value(s) for items the student's grade and sex are not tested on were stored but not scored") }
+        if let note = reader.notMeasuredNote { w.append(note) }
         if counts.weak > 0 { w.append("\(counts.weak) score(s) rest on table rows marked SINGLE SOURCE, PARTIAL or CONFLICT (see weak_items in fitness_test_readable)") }
         return w
     }

@@ -194,7 +194,21 @@ enum HeaderMatcher {
             guard let top = s.values.max() else { return [] }
             return s.filter { $0.value == top }.map(\.key).sorted()
         }
-        for signature in profile.signature where best([signature]).isEmpty { return nil }
+        // A signature is a label (or path) anywhere in the head: a column's own label or one above it.
+        func inHead(_ signature: String) -> Bool {
+            Self.forms(signature).contains { form in
+                normalizedPaths.contains { path in
+                    var j = 0
+                    for label in form {
+                        while j < path.count && path[j] != label { j += 1 }
+                        if j == path.count { return false }
+                        j += 1
+                    }
+                    return true
+                }
+            }
+        }
+        for signature in profile.signature where !inHead(signature) { return nil }
         var result = Attempt(profile: profile)
         // Every column goes to the field that names it most specifically (视力/右眼 beats 右眼); a field then
         // takes the columns it names most specifically among those it won. Two left over is an ambiguity.
@@ -230,35 +244,38 @@ enum HeaderMatcher {
             }
         }
         result.claimed = Set(claims.keys)
-        result.missing = profile.fields.filter { $0.required && result.index[$0.key] == nil && !fixedFields.contains($0.key) }
+        result.missing = profile.fields.filter { f in
+            f.required && result.index[f.key] == nil && !fixedFields.contains(f.key) && !f.or.contains { result.index[$0] != nil }
+        }
         return result
     }
 
-    /// Finds the head among a file's first rows and matches it to the profile that fits best.
+    /// One way of reading a file's head with one profile: where the title and head are, and the mapping.
+    struct Reading {
+        var attempt: Attempt
+        /// Indexes into the rows: the first filled row, the first head row, the last head row (blank rows after
+        /// the head included).
+        var first: Int
+        var title: Int
+        var last: Int
+        var paths: [[String]]
+        var labels: [String]
+        var excluded: [Int: String]
+    }
+
+    /// Every way of reading the head: the best one that covers its profile's required fields, and the one that
+    /// misses the fewest (what an error or `--inspect` shows when none covers them).
     ///
     /// Up to three leading rows with at most two filled cells are a title; the head is one to four rows after
     /// them. Every way of reading it is tried with every profile; the one that covers the profile's required
     /// fields and claims the most columns wins (then: a profile with a signature, a more specific profile, fewer
-    /// head rows). Blank rows right after the head belong to it.
-    static func detect(rows: [PreludeRow], profiles: [ColumnProfile], file: String, preferred: String?,
-                       fixedFields: Set<String> = [], identityFields: Set<String> = []) throws(IngestError) -> HeaderMap {
-        let candidates = preferred.map { name in profiles.filter { $0.name == name } } ?? profiles
-        if candidates.isEmpty { throw .noProfile(file: file, kind: preferred ?? "?") }
-        guard let firstFilled = rows.firstIndex(where: { $0.filled > 0 }) else { throw .empty(file: file) }
+    /// head rows, fewer title rows). Blank rows right after the head belong to it.
+    static func readings(rows: [PreludeRow], profiles candidates: [ColumnProfile], fixedFields: Set<String>) -> (best: Reading?, fewestMissing: Reading?) {
+        guard let firstFilled = rows.firstIndex(where: { $0.filled > 0 }) else { return (nil, nil) }
         var titleLimit = firstFilled
         while titleLimit < rows.count - 1, titleLimit - firstFilled < 3, rows[titleLimit].filled <= 2 { titleLimit += 1 }
-
-        struct Choice {
-            var attempt: Attempt
-            var title: Int
-            var depth: Int
-            var paths: [[String]]
-            var labels: [String]
-            var excluded: [Int: String]
-            var score: (Int, Int, Int, Int, Int, Int)
-        }
-        var best: Choice?
-        var fewestMissing: (Attempt, [Int])?
+        var best: (Reading, (Int, Int, Int, Int, Int))?
+        var fewestMissing: Reading?
         for title in firstFilled...titleLimit {
             for depth in 1...4 where title + depth <= rows.count {
                 let head = Array(rows[title..<(title + depth)])
@@ -266,6 +283,8 @@ enum HeaderMatcher {
                 let width = head.map(\.cells.count).max() ?? 0
                 let paths = Self.paths(head.map(\.cells), width: width)
                 let labels = paths.map { $0.joined(separator: "/") }
+                var last = title + depth - 1
+                while last + 1 < rows.count, rows[last + 1].filled == 0 { last += 1 }
                 for profile in candidates {
                     var excluded: [Int: String] = [:]
                     for (c, path) in paths.enumerated() {
@@ -275,45 +294,63 @@ enum HeaderMatcher {
                         }
                     }
                     guard let attempt = attempt(profile, paths: paths, labels: labels, excluded: Set(excluded.keys), fixedFields: fixedFields) else { continue }
+                    let reading = Reading(attempt: attempt, first: firstFilled, title: title, last: last, paths: paths, labels: labels, excluded: excluded)
                     if !attempt.missing.isEmpty {
-                        if fewestMissing == nil || attempt.missing.count < fewestMissing!.0.missing.count {
-                            fewestMissing = (attempt, head.map(\.line))
+                        if fewestMissing == nil || attempt.missing.count < fewestMissing!.attempt.missing.count
+                            || (attempt.missing.count == fewestMissing!.attempt.missing.count && attempt.claimed.count > fewestMissing!.attempt.claimed.count) {
+                            fewestMissing = reading
                         }
                         continue
                     }
-                    let score = (attempt.claimed.count, profile.signature.isEmpty ? 0 : 1, profile.depth, -depth, -title, 0)
-                    if best == nil || score > best!.score {
-                        best = Choice(attempt: attempt, title: title, depth: depth, paths: paths, labels: labels, excluded: excluded, score: score)
-                    }
+                    let score = (attempt.claimed.count, profile.signature.isEmpty ? 0 : 1, profile.depth, -depth, -title)
+                    if best == nil || score > best!.1 { best = (reading, score) }
                 }
             }
         }
-        guard let choice = best else {
-            let (attempt, lines) = fewestMissing ?? (Attempt(profile: candidates[0]), [rows[firstFilled].line])
-            throw .missingColumns(file: file, lines: lines, profile: attempt.profile.name, missing: attempt.missing.map { ($0.key, $0.aliases) })
-        }
-        let a = choice.attempt
-        if let (field, columns) = a.ambiguous {
-            throw .ambiguousColumn(file: file, line: rows[choice.title + choice.depth - 1].line, field: field, headers: columns.map { choice.labels[$0] })
-        }
-        // Blank rows right after the head are part of it (a merged head's last row is often empty).
-        var last = choice.title + choice.depth - 1
-        while last + 1 < rows.count, rows[last + 1].filled == 0 { last += 1 }
+        return (best?.0, fewestMissing)
+    }
 
+    /// What a reading says about each column.
+    static func layout(_ r: Reading, rows: [PreludeRow]) -> LayoutReport {
+        let a = r.attempt
         let fieldOf = Dictionary(a.index.map { ($0.value, $0.key) }, uniquingKeysWith: { x, _ in x })
-        var layout = LayoutReport(titleLines: rows[firstFilled..<choice.title].map(\.line),
-                                  headerLines: rows[choice.title...last].map(\.line), profile: a.profile.name)
-        for c in choice.paths.indices {
-            var column = LayoutReport.Column(number: c + 1, header: choice.labels[c], field: fieldOf[c])
+        var layout = LayoutReport(titleLines: rows[r.first..<r.title].map(\.line), headerLines: rows[r.title...r.last].map(\.line),
+                                  profile: a.profile.name)
+        for c in r.paths.indices {
+            var column = LayoutReport.Column(number: c + 1, header: r.labels[c], field: fieldOf[c])
             if column.field == nil {
                 if a.claimed.contains(c) {
                     column.field = a.virtual.enumerated().filter { $0.element.source == c }
-                        .compactMap { v in fieldOf[choice.paths.count + v.offset] }.joined(separator: " + ")
+                        .compactMap { v in fieldOf[r.paths.count + v.offset] }.joined(separator: " + ")
                 } else {
-                    column.note = choice.excluded[c] ?? (choice.paths[c].isEmpty ? LayoutReport.unnamed : LayoutReport.notAField)
+                    column.note = r.excluded[c] ?? (r.paths[c].isEmpty ? LayoutReport.unnamed : LayoutReport.notAField)
                 }
             }
             layout.columns.append(column)
+        }
+        return layout
+    }
+
+    /// Finds the head among a file's first rows and matches it to the profile that fits best (see `readings`).
+    static func detect(rows: [PreludeRow], profiles: [ColumnProfile], file: String, preferred: String?,
+                       fixedFields: Set<String> = [], identityFields: Set<String> = []) throws(IngestError) -> HeaderMap {
+        let candidates = preferred.map { name in profiles.filter { $0.name == name } } ?? profiles
+        if candidates.isEmpty { throw .noProfile(file: file, kind: preferred ?? "?") }
+        if !rows.contains(where: { $0.filled > 0 }) { throw .empty(file: file) }
+        let (best, fewestMissing) = readings(rows: rows, profiles: candidates, fixedFields: fixedFields)
+        guard let choice = best else {
+            let lines = fewestMissing.map { r in rows[r.title...r.last].map(\.line) } ?? [rows[0].line]
+            // A required field missing because two columns claim it is an ambiguity, and says so.
+            if let r = fewestMissing, let (field, columns) = r.attempt.ambiguous, r.attempt.missing.contains(where: { field.hasPrefix($0.key) }) {
+                throw .ambiguousColumn(file: file, line: rows[r.last].line, field: field, headers: columns.map { r.labels[$0] })
+            }
+            let missing = fewestMissing?.attempt.missing ?? candidates[0].fields.filter(\.required)
+            throw .missingColumns(file: file, lines: lines, profile: (fewestMissing?.attempt.profile ?? candidates[0]).name,
+                                  missing: missing.map { ($0.key, $0.aliases) })
+        }
+        let a = choice.attempt
+        if let (field, columns) = a.ambiguous {
+            throw .ambiguousColumn(file: file, line: rows[choice.last].line, field: field, headers: columns.map { choice.labels[$0] })
         }
         let headers = choice.labels + a.virtualHeaders
         var markers = Array(repeating: [[UInt8]](), count: headers.count)
@@ -327,6 +364,7 @@ enum HeaderMatcher {
                 + (field?.belowChart ?? []).map { (Array($0.utf8), Array("<3.0".utf8)) }
         }
         return HeaderMap(profile: a.profile, index: a.index, headers: headers, physicalCount: choice.paths.count,
-                         virtual: a.virtual, markers: markers, codes: codes, lastHeaderLine: rows[last].line, layout: layout)
+                         virtual: a.virtual, markers: markers, codes: codes, lastHeaderLine: rows[choice.last].line,
+                         layout: layout(choice, rows: rows))
     }
 }

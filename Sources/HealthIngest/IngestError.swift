@@ -14,6 +14,12 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
     case badConfig(file: String, reason: String)
     case unattributed(file: String, students: [String])
     case missingOption(file: String, reason: String)
+    /// An output file (rejects, report) cannot be created or written: nothing of the input was kept.
+    case outputUnwritable(file: String, reason: String)
+    /// An output option names the database or an input file.
+    case outputIsInput(option: String, path: String, what: String)
+    /// The input is a folder, a terminal or another thing that is not a file to read.
+    case notAFile(file: String, reason: String)
     /// No column for a field every row needs, and no option that gives it for the whole file.
     case noColumnNoOption(file: String, lines: [Int], field: String, aliases: [String], option: String, example: String)
 
@@ -42,6 +48,11 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
             let shown = students.prefix(20).joined(separator: ", ")
             return "\(file): the file has no school column and \(students.count) student(s) have no known school: \(shown)\(students.count > 20 ? ", …" : ""). Nothing was imported. Pass --school CODE for a file from one school, or import these students' vision or spine screenings first."
         case let .missingOption(file, reason): return "\(file): \(reason). Nothing was imported."
+        case let .outputUnwritable(file, reason):
+            return "\(file): cannot write this output file (\(reason)), so nothing was imported: the rows it would list would be lost. Choose another path or free some space."
+        case let .outputIsInput(option, path, what):
+            return "\(option) \(path) names \(what): it would be overwritten. Nothing was read or written; choose another path."
+        case let .notAFile(file, reason): return "\(file): \(reason). Nothing was imported."
         case let .noColumnNoOption(file, lines, field, aliases, option, example):
             return "\(file): \(Self.lines(lines)): no \(field) column (accepted headers: \(aliases.joined(separator: ", "))) and no \(option) was given. Nothing was imported. Pass \(option) \(example) to give it for every row, or rename the column."
         }

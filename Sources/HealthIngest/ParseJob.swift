@@ -124,30 +124,28 @@ final class ParseJob<R: RecordImporter>: @unchecked Sendable {
         }
     }
 
-    /// Rows kept while the header is found: title rows, up to four head rows, and the first data row.
-    static var preludeRows: Int { 12 }
-
     private func parse() throws -> ParseSummary {
-        let source = try TextSource(path: path, encoding: inspection.encoding)
-        var reader: CSVReader?
-        var delimiter = UInt8(ascii: ",")
+        var stream = HeadedReader(path: path, encoding: inspection.encoding)
         var importer: R?
-        var map: HeaderMap?
         var summary = ParseSummary(profile: "", ruleVersion: "", ignored: [], blank: 0, warnings: [])
-        var prelude: [OwnedCSVRecord] = []
         var rows = 0
         var lastProgress = 0
         var batch: [ParsedRow<R.Record>] = []
         batch.reserveCapacity(Self.batchSize)
 
-        func data(_ record: CSVRecord) throws {
+        let map = try stream.read(head: { rows throws(IngestError) in
+            let found = try HeaderMatcher.detect(rows: rows, profiles: profiles, file: file, preferred: options.profile,
+                                                 fixedFields: R.fixedFields(options), identityFields: IdentityFields.keys)
+            try R.check(found, options: options, file: file)
+            importer = R(map: found, config: config, options: options)
+            return found
+        }, data: { record, map in
             if record.isBlank { summary.blank += 1; return }
             rows += 1
-            let columnCount = map!.physicalCount
-            if record.count != columnCount {
+            if record.count != map.physicalCount {
                 batch.append(.rejected(line: record.line, [RowProblem(
                     column: "(whole row)", value: "\(record.count) fields",
-                    reason: "has \(record.count) fields but the header has \(columnCount); a comma or quote is probably missing or extra, so the values cannot be matched to columns")]))
+                    reason: "has \(record.count) fields but the header has \(map.physicalCount); a comma or quote is probably missing or extra, so the values cannot be matched to columns")]))
             } else {
                 let parsed = importer!.parse(record)   // mutates in place, no copy
                 let notes = importer!.takeNotes()
@@ -158,54 +156,22 @@ final class ParseJob<R: RecordImporter>: @unchecked Sendable {
                 guard pipe.push(batch) else { throw Stop() }
                 batch.removeAll(keepingCapacity: true)
             }
-        }
-
-        /// Finds the header among the rows kept so far, then reads the rest of them as data.
-        func decide() throws {
-            let rowsSoFar = prelude.map { PreludeRow(line: $0.line, cells: $0.cells) }
-            let found = try HeaderMatcher.detect(rows: rowsSoFar, profiles: profiles, file: file, preferred: options.profile,
-                                                 fixedFields: R.fixedFields(options), identityFields: IdentityFields.keys)
-            try R.check(found, options: options, file: file)
-            map = found
-            importer = R(map: found, config: config, options: options)
-            summary.profile = found.profile.name
-            summary.ignored = found.ignored
-            summary.ruleVersion = R.ruleVersion(config)
-            summary.layout = found.layout
-            summary.layout.delimiter = Delimiter.name(delimiter)
-            for kept in prelude where kept.line > found.lastHeaderLine { try kept.withRecord(data) }
-            prelude.removeAll()
-        }
-
-        func handle(_ record: CSVRecord) throws {
-            if importer != nil { return try data(record) }
-            prelude.append(OwnedCSVRecord(record))
-            if prelude.count == Self.preludeRows { try decide() }
-        }
-
-        while try source.next({ chunk in
-            if reader == nil {
-                delimiter = Delimiter.sniff(chunk)
-                reader = CSVReader(delimiter: delimiter)
+        }, chunk: { bytesRead in
+            if let progress = options.progress, bytesRead - lastProgress >= 1 << 20 {
+                lastProgress = bytesRead
+                progress(bytesRead, inspection.bytes, rows)
             }
-            try reader!.parse(chunk, handler: handle(_:))
-        }) {
-            if let progress = options.progress, source.bytesRead - lastProgress >= 1 << 20 {
-                lastProgress = source.bytesRead
-                progress(source.bytesRead, inspection.bytes, rows)
-            }
-        }
-        guard let reader else { throw IngestError.empty(file: file) }
-        try reader.finish(handler: handle(_:))
-        if importer == nil {
-            guard !prelude.isEmpty else { throw IngestError.empty(file: file) }
-            try decide()
-        }
+        })
         if !batch.isEmpty, !pipe.push(batch) { throw Stop() }
         options.progress?(inspection.bytes, inspection.bytes, rows)
-        summary.warnings = (map!.profile.caution.map { ["profile \(map!.profile.name): \($0)"] } ?? []) + importer!.warnings
-        if delimiter != UInt8(ascii: ",") {
-            summary.warnings.insert("fields are separated by \(delimiter == 0x09 ? "tabs" : "semicolons (;)"), not commas: read as such", at: 0)
+        summary.profile = map.profile.name
+        summary.ignored = map.ignored
+        summary.ruleVersion = R.ruleVersion(config)
+        summary.layout = map.layout
+        summary.layout.delimiter = Delimiter.name(stream.delimiter)
+        summary.warnings = (map.profile.caution.map { ["profile \(map.profile.name): \($0)"] } ?? []) + importer!.warnings
+        if stream.delimiter != UInt8(ascii: ",") {
+            summary.warnings.insert("fields are separated by \(stream.delimiter == 0x09 ? "tabs" : "semicolons (;)"), not commas: read as such", at: 0)
         }
         return summary
     }

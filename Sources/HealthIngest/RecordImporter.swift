@@ -65,8 +65,14 @@ struct RowReader {
     let headers: [String]
     private let map: HeaderMap
     private(set) var problems: [RowProblem] = []
-    /// Cells read as "not measured" in this file.
+    /// Cells read as "not measured" in this file, and the marks seen (at most a few, for the summary).
     private(set) var notMeasured = 0
+    private(set) var marksSeen: [String] = []
+
+    /// "N cell(s) marked as not measured (--, 9) were stored as missing", or nil.
+    var notMeasuredNote: String? {
+        notMeasured == 0 ? nil : "\(notMeasured) cell(s) marked as not measured (\(marksSeen.joined(separator: ", "))) were stored as missing"
+    }
 
     init(map: HeaderMap) {
         self.map = map
@@ -101,6 +107,10 @@ struct RowReader {
         let raw = self.raw(record, i)
         if isNotMeasured(record, i) {
             notMeasured += 1
+            if marksSeen.count < 4 {
+                let mark = FieldParsers.display(raw)
+                if !marksSeen.contains(mark) { marksSeen.append(mark) }
+            }
             return nil
         }
         do {

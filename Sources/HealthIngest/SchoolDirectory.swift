@@ -1,20 +1,12 @@
+public import HealthCore
 import Foundation
 
 /// The county's schools: code, name, stage and the other spellings exports use for them (`school_alias`).
 /// Exports that name a school (学校, 学校名称) are placed through it; reports show names beside codes.
 ///
-///     let schools = SchoolDirectory([.init(code: "SH-P01", name: "城关第一小学", stage: "primary", aliases: ["城关一小"])])
+///     let schools = SchoolDirectory([School(code: "SH-P01", name: "城关第一小学", stage: .primary, aliases: ["城关一小"])])
 ///     schools.code(for: "城关一小")   // "SH-P01"
 public struct SchoolDirectory: Sendable, Equatable {
-    public struct School: Sendable, Codable, Equatable {
-        public var code: String
-        public var name: String
-        public var stage: String?
-        public var aliases: [String]
-        public init(code: String, name: String, stage: String? = nil, aliases: [String] = []) {
-            self.code = code; self.name = name; self.stage = stage; self.aliases = aliases
-        }
-    }
     public private(set) var schools: [School]
     private var byKey: [String: String] = [:]
 

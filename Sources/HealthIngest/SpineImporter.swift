@@ -28,6 +28,8 @@ struct SpineImporter: RecordImporter {
     private let generalFlags: [(code: Int, column: Int)]
     private let historyFlags: [(code: Int, column: Int)]
     private let side, atr, atrAfter: [SpineSegment: Int]
+    /// Every finding column of the file, for "was this student screened at all".
+    private let findingColumns: [Int]
     private var reader: RowReader
     private var incomplete = 0
     private var postural = 0
@@ -51,12 +53,14 @@ struct SpineImporter: RecordImporter {
         side = perSegment("side_")
         atr = perSegment("atr_")
         atrAfter = perSegment("atr_after_")
+        findingColumns = [general, motion, sagittal, prone, sagittalResult].compactMap { $0 } + Array(side.values) + Array(atr.values)
+            + Array(atrAfter.values) + generalFlags.map(\.column)
     }
 
     var warnings: [String] {
         var notes: [String] = []
         if incomplete > 0 { notes.append("\(incomplete) screening(s) lack a forward-bend result for some segment; they are stored but not counted in rates") }
-        if reader.notMeasured > 0 { notes.append("\(reader.notMeasured) cell(s) marked as not measured were stored as missing") }
+        if let note = reader.notMeasuredNote { notes.append(note) }
         if postural > 0 {
             notes.append("\(postural) screening(s) with a lateral finding that disappeared in the motion test: 姿态不良 (postural), not counted as a curvature (\(rules.motionTest.confirmed ? "" : "rule UNCONFIRMED: ")\(rules.motionTest.note))")
         }
@@ -76,6 +80,10 @@ struct SpineImporter: RecordImporter {
 
     mutating func parse(_ record: CSVRecord) -> ParsedRow<Record> {
         reader.begin()
+        if findingColumns.allSatisfy({ FieldParsers.trimmed(reader.raw(record, $0)).isEmpty }) {
+            reader.add(nil, value: "", reason: "has no finding at all (every spine cell is empty): the student was not screened, so nothing is stored. A cell marked -- is read as not measured and the screening is kept")
+            return .rejected(line: record.line, reader.problems)
+        }
         let who = student.read(record, into: &reader, options: options, ageBounds: ageBounds)
         var segments: [SpineSegment: SegmentFinding] = [:]
         for segment in SpineSegment.allCases {

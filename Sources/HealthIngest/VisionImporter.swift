@@ -45,9 +45,7 @@ struct VisionImporter: RecordImporter {
             guard fivePointRows[column] > 0, decimalRows[column] > 0 else { return nil }
             return "column \(map.headers[column]) mixes 5-point (\(fivePointRows[column]) rows) and decimal (\(decimalRows[column]) rows) acuity; both were converted to the 5-point scale"
         }
-        if reader.notMeasured > 0 {
-            notes.append("\(reader.notMeasured) cell(s) marked as not measured (\(map.profile.notMeasured.joined(separator: " "))\(map.profile.notMeasured.isEmpty ? "" : " or a layout code")) were stored as missing")
-        }
+        if let note = reader.notMeasuredNote { notes.append(note) }
         if belowChart > 0 {
             notes.append("\(belowChart) eye(s) with acuity below the chart's lowest line (3.0) stored as <3.0 and banded as severe poor vision")
         }
@@ -74,12 +72,25 @@ struct VisionImporter: RecordImporter {
             corrected: acuity(record, corrected))
     }
 
+    static let notScreened = "has no measurement at all (every acuity and refraction cell is empty): the student was not screened, so nothing is stored. A cell marked -- is read as not measured and the screening is kept"
+
     static func write(_ record: Record, line: Int, into session: ImportSession) throws -> RowWrite {
         .outcome(try session.write(vision: record.screening, classification: record.classification, schoolYear: record.schoolYear, line: line))
     }
 
+    /// Whether every measurement cell of the row is empty (a marker counts as written).
+    private func nothingMeasured(_ record: CSVRecord) -> Bool {
+        [ucvaR, ucvaL, sphR, cylR, axisR, sphL, cylL, axisL, cvaR, cvaL].allSatisfy { column in
+            column.map { FieldParsers.trimmed(reader.raw(record, $0)).isEmpty } ?? true
+        }
+    }
+
     mutating func parse(_ record: CSVRecord) -> ParsedRow<Record> {
         reader.begin()
+        if nothingMeasured(record), orthok.map({ FieldParsers.trimmed(reader.raw(record, $0)).isEmpty }) ?? true {
+            reader.add(nil, value: "", reason: Self.notScreened)
+            return .rejected(line: record.line, reader.problems)
+        }
         let who = student.read(record, into: &reader, options: options, ageBounds: rules.bounds.studentAgeYears.min...rules.bounds.studentAgeYears.max)
         // No glasses column, or a cell marked not measured: not recorded (counted as no glasses for completeness).
         let glasses = reader.value(record, self.glasses, FieldParsers.glasses)

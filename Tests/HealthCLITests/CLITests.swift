@@ -225,6 +225,11 @@ struct ReferralsCLITests {
         let dir = TestSupport.temporaryDirectory("referrals")
         let db = dir + "/db.sqlite"
         let who = ["--as", "counsellor", "--org", "S1", "--user", "wang", "--now", "2024-10-11T10:00:00+08:00"]
+        // A database that does not exist is refused, not shown as an empty queue.
+        let none = try schoolhealth(["referrals", "queue", "--db", db] + who)
+        #expect(none.status == 1 && none.stderr.contains("no database there"), "\(none.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: db))
+        #expect(try schoolhealth(["init", "--db", db]).status == 0)
         let flag = try schoolhealth(["referrals", "flag", "--db", db, "--student", "A1", "--tier", "red", "--kind", "disclosure", "--reason", "plan", "--json"] + who)
         #expect(flag.status == 0, "\(flag.stderr)")
         let caseID = try #require((try JSONSerialization.jsonObject(with: Data(flag.stdout.utf8)) as? [String: Any])?["caseId"] as? Int)

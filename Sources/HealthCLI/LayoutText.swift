@@ -1,0 +1,37 @@
+import Foundation
+import HealthIngest
+
+/// How the CLI shows the way a file's head was read.
+enum LayoutText {
+    /// One line: header lines, title lines, delimiter, columns mapped and not.
+    static func summary(_ layout: LayoutReport) -> String {
+        let mapped = layout.columns.filter { $0.field != nil }.count
+        let excluded = layout.columns.filter { $0.field == nil && $0.note != nil && !layout.unmapped.contains($0) }.count
+        var parts = ["header \(lines(layout.headerLines))"]
+        if !layout.titleLines.isEmpty { parts.append("title \(lines(layout.titleLines)) skipped") }
+        if layout.delimiter != "," { parts.append("delimiter \(layout.delimiter)") }
+        parts.append("\(mapped) of \(layout.columns.count) columns mapped")
+        if excluded > 0 { parts.append("\(excluded) not read on purpose") }
+        return parts.joined(separator: " · ")
+    }
+
+    static func lines(_ l: [Int]) -> String {
+        guard let first = l.first, let last = l.last else { return "-" }
+        return first == last ? "line \(first)" : "lines \(first)–\(last)"
+    }
+
+    /// The whole inspection, for a person.
+    static func describe(_ i: LayoutInspection, draftPath: String) -> String {
+        var out = ["\(i.file): \(i.encoding), \(summary(i.layout)), closest profile \(i.layout.profile)"]
+        let width = min(48, i.layout.columns.map { $0.header.count }.max() ?? 10)
+        for c in i.layout.columns {
+            let header = c.header.isEmpty ? "(no header)" : c.header
+            let padded = header.count < width ? header + String(repeating: " ", count: width - header.count) : header
+            out.append("  \(String(format: "%3d", c.number))  \(padded)  \(c.field.map { "→ \($0)" } ?? "· \(c.note ?? "")")")
+        }
+        if !i.missing.isEmpty { out.append("  required and not found: \(i.missing.joined(separator: ", "))") }
+        out.append(i.problem.map { "  would be refused: \($0)" } ?? "  imports as it is with profile \(i.layout.profile)")
+        out.append("  profile draft written to \(draftPath): check it, save it in Config/profiles/ (or pass --profile FILE) and import again")
+        return out.joined(separator: "\n")
+    }
+}
