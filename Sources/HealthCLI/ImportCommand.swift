@@ -33,6 +33,11 @@ struct ImportCommand: ParsableCommand {
         var inspect = false
 
         func validate() throws {
+            do {
+                try OutputSafety.check(outputs: rejects.map { [("--rejects", $0)] } ?? [], database: global.databasePath, inputs: files)
+            } catch {
+                throw ValidationError(error.description)
+            }
             if let screeningDate, case .failure(let e) = CivilDate.parse(screeningDate) {
                 throw ValidationError("--screening-date \(screeningDate) \(e.reason)")
             }
@@ -202,7 +207,9 @@ struct ImportRun {
     @discardableResult
     func run() throws -> Bool {
         let (config, profileName) = try configuration()
-        try OutputSafety.check(outputs: rejects.map { [("--rejects", $0)] } ?? [], database: global.databasePath, inputs: files)
+        // The files written beside each input must not be the database or another input either.
+        let beside = dryRun || !rejectsBesideInput ? [] : files.flatMap { [("rejects", $0 + ".rejects.csv"), ("disagreements", $0 + ".disagreements.csv")] }
+        try OutputSafety.check(outputs: (rejects.map { [("--rejects", $0)] } ?? []) + beside, database: global.databasePath, inputs: files)
         let store: Store
         if dryRun && !FileManager.default.fileExists(atPath: global.databasePath) {
             store = try Store.inMemory()

@@ -45,10 +45,12 @@ struct ReportCommand: ParsableCommand {
             if let by, Breakdown(rawValue: by) == nil { throw ValidationError("--by takes grade, sex or grade,sex") }
             if let format, ReportFormat(rawValue: format) == nil { throw ValidationError("--format takes html, csv, json or md") }
             if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to)") }
+            if let output {
+                do { try OutputSafety.check(outputs: [("-o", output)], database: global.databasePath, inputs: []) } catch { throw ValidationError(error.description) }
+            }
         }
 
         func run() throws {
-            if let output { try OutputSafety.check(outputs: [("-o", output)], database: global.databasePath, inputs: []) }
             let configDir = try ConfigLocator.locate(explicit: global.config)
             let settingsText = try String(contentsOfFile: configDir + "/report.yaml", encoding: .utf8)
             let settings = try YAMLDecoder().decode(ReportSettings.self, from: settingsText)

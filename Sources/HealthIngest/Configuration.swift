@@ -148,6 +148,13 @@ public struct SchoolHealthConfig: Sendable {
                     base.pairs.append(.init(aliases: pair.aliases, fields: pair.fields, separator: pair.separator ?? "/"))
                 }
                 let fields = p.fields ?? [:]
+                // A header a child names for a field is taken from any other field of its parent.
+                for (key, f) in fields {
+                    let taken = Set((f.aliases ?? []).map(HeaderMatcher.normalize))
+                    for i in base.fields.indices where base.fields[i].key != key {
+                        base.fields[i].aliases.removeAll { taken.contains(HeaderMatcher.normalize($0)) }
+                    }
+                }
                 for key in fields.keys.sorted() {
                     let f = fields[key]!
                     if let i = base.fields.firstIndex(where: { $0.key == key }) {

@@ -166,7 +166,11 @@ enum HeaderMatcher {
         var virtualHeaders: [String] = []
         var missing: [ColumnProfile.Field] = []
         var ambiguous: (field: String, columns: [Int])?
+        /// Every field left unmapped because two columns claim it.
+        var ambiguousFields = Set<String>()
         var claimed = Set<Int>()
+        /// Required fields missing for want of a column (not for an ambiguity).
+        var unfound: Int { missing.filter { !ambiguousFields.contains($0.key) }.count }
     }
 
     /// Maps `paths` to `profile`'s fields. `excluded` columns are never mapped.
@@ -222,11 +226,13 @@ enum HeaderMatcher {
             let columns = won.filter { $0.value == top }.map(\.key).sorted()
             if columns.count > 1 {
                 if result.ambiguous == nil { result.ambiguous = (field.key, columns) }
+                result.ambiguousFields.insert(field.key)
                 continue
             }
             let c = columns[0]
             if let other = claims[c] {
                 if result.ambiguous == nil { result.ambiguous = (field.key + " / " + other.field, [c]) }
+                result.ambiguousFields.insert(field.key)
                 continue
             }
             claims[c] = (field.key, top)
@@ -296,8 +302,9 @@ enum HeaderMatcher {
                     guard let attempt = attempt(profile, paths: paths, labels: labels, excluded: Set(excluded.keys), fixedFields: fixedFields) else { continue }
                     let reading = Reading(attempt: attempt, first: firstFilled, title: title, last: last, paths: paths, labels: labels, excluded: excluded)
                     if !attempt.missing.isEmpty {
-                        if fewestMissing == nil || attempt.missing.count < fewestMissing!.attempt.missing.count
-                            || (attempt.missing.count == fewestMissing!.attempt.missing.count && attempt.claimed.count > fewestMissing!.attempt.claimed.count) {
+                        let worst = fewestMissing?.attempt
+                        if worst == nil || attempt.unfound < worst!.unfound
+                            || (attempt.unfound == worst!.unfound && attempt.claimed.count > worst!.claimed.count) {
                             fewestMissing = reading
                         }
                         continue
@@ -341,7 +348,7 @@ enum HeaderMatcher {
         guard let choice = best else {
             let lines = fewestMissing.map { r in rows[r.title...r.last].map(\.line) } ?? [rows[0].line]
             // A required field missing because two columns claim it is an ambiguity, and says so.
-            if let r = fewestMissing, let (field, columns) = r.attempt.ambiguous, r.attempt.missing.contains(where: { field.hasPrefix($0.key) }) {
+            if let r = fewestMissing, let (field, columns) = r.attempt.ambiguous, r.attempt.unfound == 0 {
                 throw .ambiguousColumn(file: file, line: rows[r.last].line, field: field, headers: columns.map { r.labels[$0] })
             }
             let missing = fewestMissing?.attempt.missing ?? candidates[0].fields.filter(\.required)

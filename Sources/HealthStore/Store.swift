@@ -28,15 +28,24 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
-        do {
-            let queue = try DatabaseQueue(path: path, configuration: config)
-            let store = Store(path: path, queue: queue)
-            try store.migrate()
-            return store
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(error, path: path)
+        // Opening a new file sets WAL mode and migrates it. When several processes do that at once, SQLite can
+        // answer "busy" to one of them without waiting (a change of journal mode does not always call the busy
+        // handler): opening is retried until the busy timeout.
+        let deadline = Date().addingTimeInterval(busyTimeoutSeconds)
+        while true {
+            do {
+                let queue = try DatabaseQueue(path: path, configuration: config)
+                let store = Store(path: path, queue: queue)
+                try store.migrate()
+                return store
+            } catch {
+                let failure = StoreError(error, path: path)
+                if case .busy = failure, Date() < deadline {
+                    Thread.sleep(forTimeInterval: 0.05)
+                    continue
+                }
+                throw failure
+            }
         }
     }
 

@@ -67,6 +67,40 @@ struct ConcurrencyTests {
         }
     }
 
+    @Test("Six imports started together on a database that does not exist yet, four years and one new year from two processes: all succeed, five rounds")
+    func newDatabaseRace() throws {
+        let dir = TestSupport.temporaryDirectory("newdb")
+        try schoolhealth(["generate", "--out", dir, "--students", "3000", "--years", "5", "--only", "vision"])
+        var files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".csv") }.sorted().map { dir + "/" + $0 }
+        #expect(files.count == 5)
+        // The last year arrives as two files (alternate rows), imported by two processes at once.
+        let last = files.removeLast()
+        // Split as bytes: the generator writes some years in GB18030.
+        let lines = try Data(contentsOf: URL(fileURLWithPath: last)).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+        for (i, name) in ["a", "b"].enumerated() {
+            let half = [lines[0]] + lines.dropFirst().enumerated().filter { $0.offset % 2 == i }.map(\.element)
+            try Data(half.joined(separator: [UInt8(ascii: "\n")]) + [UInt8(ascii: "\n")]).write(to: URL(fileURLWithPath: "\(dir)/new-year-\(name).csv"))
+            files.append("\(dir)/new-year-\(name).csv")
+        }
+        for round in 1...5 {
+            let db = "\(dir)/round-\(round).sqlite"
+            #expect(!FileManager.default.fileExists(atPath: db))
+            let running = try files.map { try launch(["import", "vision", "--db", db, "--json", "--rejects", "\(db).\((($0 as NSString).lastPathComponent)).rej", $0]) }
+            let results = running.map(finish)
+            for r in results {
+                #expect(r.status == 0, "round \(round): \(r.stderr)")
+                #expect(!r.stderr.contains("already exists") && !r.stderr.contains("DROP VIEW") && !r.stderr.contains("locked"), "round \(round): \(r.stderr)")
+            }
+            let inserted = results.compactMap { r in (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["inserted"] as? Int }
+            #expect(inserted.count == files.count)
+            let store = try Store.open(path: db)
+            #expect(try store.counts().screenings == inserted.reduce(0, +))
+            #expect(try store.counts().batches == files.count)
+            #expect(try store.integrityCheck() == "ok")
+            #expect(try store.appliedMigrations().count == 5)
+        }
+    }
+
     @Test("Two processes importing the same file at once: it is imported once")
     func sameFileTwice() throws {
         let dir = TestSupport.temporaryDirectory("samefile")

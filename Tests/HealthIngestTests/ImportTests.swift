@@ -17,8 +17,10 @@ struct Harness {
     }
 
     mutating func run(_ fixture: String, kind: ScreeningKind = .vision, dryRun: Bool = false, strict: Bool = false, school: String? = nil,
-                      profile: String? = nil, schoolYear: Int? = nil, fiveFour: Bool = false, path: String? = nil) throws -> FileReport {
+                      profile: String? = nil, schoolYear: Int? = nil, fiveFour: Bool = false, screeningDate: String? = nil,
+                      path: String? = nil) throws -> FileReport {
         var options = ImportOptions()
+        options.screeningDate = try screeningDate.map { try CivilDate.parse($0).get() }
         options.dryRun = dryRun
         options.strict = strict
         options.school = school
@@ -32,6 +34,13 @@ struct Harness {
         }
         rejects = collected
         return report
+    }
+
+    /// Imports the layouts' school list (Fixtures/layouts/schools.csv).
+    func importSchools() throws -> (SchoolListReport, [Rejection]) {
+        let list = RejectionList()
+        let report = try SchoolListImporter(store: store, config: importer.config).importFile(path: TestSupport.fixture("layouts/schools.csv"), rejects: list)
+        return (report, list.rejections)
     }
 
     func rows(_ sql: String) throws -> [[String?]] { try store.debugRows(sql) }
