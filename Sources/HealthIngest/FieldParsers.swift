@@ -55,7 +55,18 @@ enum FieldParsers {
     /// Returns `.some(nil)` for an empty field and nil for something that is not such a number.
     ///
     /// `units` are further units a value may be written with (`cm`, `°`); one of them is dropped from the end.
-    static func milli(_ raw: UnsafeBufferPointer<UInt8>, units: [[UInt8]] = []) -> Int?? {
+    static func milli(_ raw: UnsafeBufferPointer<UInt8>, units: [[UInt8]]) -> Int?? {
+        let b = trimmed(raw)
+        var hi = b.count
+        if let unit = units.first(where: { u in hi > u.count && (0..<u.count).allSatisfy { b[hi - u.count + $0] == u[$0] } }) {
+            hi -= unit.count
+            while hi > 0, b[hi - 1] == 0x20 { hi -= 1 }
+        }
+        return milli(UnsafeBufferPointer(rebasing: b[..<hi]))
+    }
+
+    /// `milli` without further units: the hot path of every acuity and refraction value.
+    static func milli(_ raw: UnsafeBufferPointer<UInt8>) -> Int?? {
         let b = trimmed(raw)
         if b.isEmpty { return .some(nil) }
         var lo = 0, hi = b.count
@@ -63,10 +74,6 @@ enum FieldParsers {
         if hi >= 3, b[0] == 0xE2, b[1] == 0x88, b[2] == 0x92 { negative = true; lo = 3 }
         else if b[0] == UInt8(ascii: "-") { negative = true; lo = 1 }
         else if b[0] == UInt8(ascii: "+") { lo = 1 }
-        if let unit = units.first(where: { u in hi - lo > u.count && (0..<u.count).allSatisfy { b[hi - u.count + $0] == u[$0] } }) {
-            hi -= unit.count
-            while hi > lo, b[hi - 1] == 0x20 { hi -= 1 }
-        }
         // A unit written after the number: D, DS, DC (any case) and spaces.
         while hi > lo, isUnitLetter(b[hi - 1]) { hi -= 1 }
         var whole = 0, frac = 0, fracDigits = 0, digits = 0, seenDot = false
@@ -308,8 +315,9 @@ enum FieldParsers {
 /// The notation an acuity value was written in.
 enum AcuityNotation: String { case fivePoint = "5-point", decimal }
 
-/// The acceptable acuity values, precomputed from the rules once per file.
-struct AcuityScale {
+/// The acceptable acuity values, precomputed from the rules once per file (a class: each value's parser
+/// captures it, and a reference costs less than a copy of its table).
+final class AcuityScale: Sendable {
     let fivePointMilli: ClosedRange<Int>
     /// Decimal chart lines in thousandths → 5-point tenths.
     let decimal: [Int: Int]

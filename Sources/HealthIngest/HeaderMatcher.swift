@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How the importer read a file's head: which lines were a title and which the header, the delimiter, and what
 /// each column was mapped to. Part of every `FileReport`, and what `--inspect` prints.
@@ -41,8 +42,9 @@ struct PreludeRow {
     }
 }
 
-/// Which column of a file holds which field, decided from the header rows and the profiles.
-struct HeaderMap {
+/// Which column of a file holds which field, decided from the header rows and the profiles. A class: every row
+/// of a file is read against the same map, and passing it costs one reference, not a copy of its arrays.
+final class HeaderMap {
     /// A column made from part of another: `裸眼视力（右/左）` split into its right and left values.
     struct VirtualColumn {
         let source: Int
@@ -59,15 +61,49 @@ struct HeaderMap {
     let virtual: [VirtualColumn]
     /// Per column: cell values meaning "not measured", and layout codes (value → what it stands for).
     let markers: [[[UInt8]]]
+    /// Per column: the first bytes of its markers (bit per byte value), so most cells are cleared in one test.
+    let markerStarts: [(UInt64, UInt64, UInt64, UInt64)]
     let codes: [[(code: [UInt8], value: [UInt8])]]
     /// The last line of the head: data starts after it.
     let lastHeaderLine: Int
     let layout: LayoutReport
+    /// Per column: whether it has layout codes (checked before the codes are looked at).
+    let hasCodes: [Bool]
+    /// Per column: whether one of its markers has a digit in it (Shanghai's 9); if none has, a cell whose second
+    /// byte is a digit or a point (-1.25) is a number, not a marker.
+    let numericMarkers: [Bool]
+
+    init(profile: ColumnProfile, index: [String: Int], headers: [String], physicalCount: Int, virtual: [VirtualColumn],
+         markers: [[[UInt8]]], markerStarts: [(UInt64, UInt64, UInt64, UInt64)], codes: [[(code: [UInt8], value: [UInt8])]],
+         lastHeaderLine: Int, layout: LayoutReport) {
+        self.profile = profile; self.index = index; self.headers = headers; self.physicalCount = physicalCount
+        self.virtual = virtual; self.markers = markers; self.markerStarts = markerStarts; self.codes = codes
+        self.lastHeaderLine = lastHeaderLine; self.layout = layout
+        hasCodes = codes.map { !$0.isEmpty }
+        numericMarkers = markers.map { list in list.contains { m in m.contains { $0 >= 0x30 && $0 <= 0x39 } } }
+    }
 
     /// Headers no field claimed.
     var ignored: [String] { layout.unmapped.map(\.header) }
     /// Columns deliberately not read (a block that is not the screening), with the reason.
     var excluded: [LayoutReport.Column] { layout.columns.filter { $0.field == nil && $0.note != LayoutReport.notAField && $0.note != LayoutReport.unnamed } }
+
+    /// Whether `trimmed` (a cell of column `i`, trimmed) is one of the column's not-measured markers.
+    @inline(__always)
+    func isMarker(_ trimmed: UnsafeBufferPointer<UInt8>, column i: Int) -> Bool {
+        guard let b = trimmed.first else { return false }
+        let bit = UInt64(1) << UInt64(b & 63)
+        let m = markerStarts[i]
+        let word: UInt64
+        switch b >> 6 {
+        case 0: word = m.0
+        case 1: word = m.1
+        case 2: word = m.2
+        default: word = m.3
+        }
+        guard word & bit != 0 else { return false }
+        return markers[i].contains { $0.elementsEqual(trimmed) }
+    }
 
     func column(_ key: String) -> Int? { index[key] }
     func header(_ key: String) -> String { index[key].map { headers[$0] } ?? key }
@@ -96,11 +132,21 @@ struct HeaderMap {
 enum HeaderMatcher {
     /// Trimmed, case-folded, NFKC (full-width → half-width), without spaces, underscores, a BOM, quotes or the
     /// `*` templates put after required columns.
+    ///
+    /// NFKC through Foundation costs some 20,000 instructions a string, so results are remembered (a profile
+    /// set has a few hundred distinct aliases; a head a few dozen labels).
     static func normalize(_ header: String) -> String {
-        header.precomposedStringWithCompatibilityMapping
+        if let known = normalized.withLock({ $0[header] }) { return known }
+        let result = header.precomposedStringWithCompatibilityMapping
             .lowercased()
             .filter { !$0.isWhitespace && $0 != "_" && $0 != "\u{FEFF}" && $0 != "\"" && $0 != "*" }
+        normalized.withLock { cache in
+            if cache.count > 50_000 { cache.removeAll() }
+            cache[header] = result
+        }
+        return result
     }
+    private static let normalized = Mutex<[String: String]>([:])
 
     /// The forms an alias can match: the label itself, and, when it has "/", every path of labels it can name
     /// (a label may itself hold a "/": `视力低下情况/裸眼视力（右/左）` is the path 视力低下情况 › 裸眼视力（右/左）).
@@ -174,18 +220,40 @@ enum HeaderMatcher {
     }
 
     /// Maps `paths` to `profile`'s fields. `excluded` columns are never mapped.
+    /// A profile's aliases as normalised forms, computed once per file rather than once per way of reading it.
+    struct ProfileForms {
+        let profile: ColumnProfile
+        let fields: [[[String]]]
+        let pairs: [[[String]]]
+        let signature: [[[String]]]
+        let blocks: [String]
+        init(_ profile: ColumnProfile) {
+            self.profile = profile
+            fields = profile.fields.map { f in (f.aliases + [f.key]).flatMap(HeaderMatcher.forms) }
+            pairs = profile.pairs.map { $0.aliases.flatMap(HeaderMatcher.forms) }
+            signature = profile.signature.map(HeaderMatcher.forms)
+            blocks = profile.ignoreBlocks.map { HeaderMatcher.normalize($0.match) }
+        }
+    }
+
     static func attempt(_ profile: ColumnProfile, paths: [[String]], labels: [String], excluded: Set<Int>,
                         fixedFields: Set<String>) -> Attempt? {
-        let normalizedPaths = paths.map { $0.map(normalize) }
+        attempt(ProfileForms(profile), paths: paths, normalizedPaths: paths.map { $0.map(normalize) }, labels: labels,
+                excluded: excluded, fixedFields: fixedFields)
+    }
+
+    static func attempt(_ forms: ProfileForms, paths: [[String]], normalizedPaths: [[String]], labels: [String], excluded: Set<Int>,
+                        fixedFields: Set<String>) -> Attempt? {
+        let profile = forms.profile
         // Columns by their own (last) label: an alias form can only match a column whose label is its last.
         var byLeaf: [String: [Int]] = [:]
         for (c, path) in normalizedPaths.enumerated() where !excluded.contains(c) {
             if let leaf = path.last { byLeaf[leaf, default: []].append(c) }
         }
-        /// Column → how specifically `aliases` name it (only columns they name at all).
-        func specs(_ aliases: [String]) -> [Int: Int] {
+        /// Column → how specifically the alias forms name it (only columns they name at all).
+        func specs(_ aliasForms: [[String]]) -> [Int: Int] {
             var result: [Int: Int] = [:]
-            for form in aliases.flatMap(Self.forms) {
+            for form in aliasForms {
                 for c in byLeaf[form.last!] ?? [] {
                     let s = specificity(form, normalizedPaths[c])
                     if s > result[c] ?? 0 { result[c] = s }
@@ -193,14 +261,14 @@ enum HeaderMatcher {
             }
             return result
         }
-        func best(_ aliases: [String]) -> [Int] {
-            let s = specs(aliases)
+        func best(_ aliasForms: [[String]]) -> [Int] {
+            let s = specs(aliasForms)
             guard let top = s.values.max() else { return [] }
             return s.filter { $0.value == top }.map(\.key).sorted()
         }
         // A signature is a label (or path) anywhere in the head: a column's own label or one above it.
-        func inHead(_ signature: String) -> Bool {
-            Self.forms(signature).contains { form in
+        func inHead(_ signatureForms: [[String]]) -> Bool {
+            signatureForms.contains { form in
                 normalizedPaths.contains { path in
                     var j = 0
                     for label in form {
@@ -212,11 +280,11 @@ enum HeaderMatcher {
                 }
             }
         }
-        for signature in profile.signature where !inHead(signature) { return nil }
+        for signature in forms.signature where !inHead(signature) { return nil }
         var result = Attempt(profile: profile)
         // Every column goes to the field that names it most specifically (视力/右眼 beats 右眼); a field then
         // takes the columns it names most specifically among those it won. Two left over is an ambiguity.
-        let fieldSpecs = profile.fields.map { specs($0.aliases + [$0.key]) }
+        let fieldSpecs = forms.fields.map(specs)
         var columnBest: [Int: Int] = [:]
         for s in fieldSpecs { for (c, v) in s where v > columnBest[c] ?? 0 { columnBest[c] = v } }
         var claims: [Int: (field: String, spec: Int)] = [:]
@@ -238,8 +306,8 @@ enum HeaderMatcher {
             claims[c] = (field.key, top)
             result.index[field.key] = c
         }
-        for pair in profile.pairs {
-            let columns = best(pair.aliases)
+        for (pair, pairForms) in zip(profile.pairs, forms.pairs) {
+            let columns = best(pairForms)
             guard columns.count == 1, claims[columns[0]] == nil else { continue }
             let c = columns[0]
             for (part, key) in pair.fields.enumerated() where result.index[key] == nil {
@@ -282,6 +350,7 @@ enum HeaderMatcher {
         while titleLimit < rows.count - 1, titleLimit - firstFilled < 3, rows[titleLimit].filled <= 2 { titleLimit += 1 }
         var best: (Reading, (Int, Int, Int, Int, Int))?
         var fewestMissing: Reading?
+        let profileForms = candidates.map(ProfileForms.init)
         for title in firstFilled...titleLimit {
             for depth in 1...4 where title + depth <= rows.count {
                 let head = Array(rows[title..<(title + depth)])
@@ -289,17 +358,20 @@ enum HeaderMatcher {
                 let width = head.map(\.cells.count).max() ?? 0
                 let paths = Self.paths(head.map(\.cells), width: width)
                 let labels = paths.map { $0.joined(separator: "/") }
+                let normalizedPaths = paths.map { $0.map(normalize) }
                 var last = title + depth - 1
                 while last + 1 < rows.count, rows[last + 1].filled == 0 { last += 1 }
-                for profile in candidates {
+                for forms in profileForms {
+                    let profile = forms.profile
                     var excluded: [Int: String] = [:]
-                    for (c, path) in paths.enumerated() {
-                        let parents = path.dropLast().map(normalize)
-                        if let block = profile.ignoreBlocks.first(where: { b in parents.contains { $0.contains(normalize(b.match)) } }) {
-                            excluded[c] = block.reason
+                    for (c, path) in normalizedPaths.enumerated() {
+                        let parents = path.dropLast()
+                        if let k = forms.blocks.firstIndex(where: { b in parents.contains { $0.contains(b) } }) {
+                            excluded[c] = profile.ignoreBlocks[k].reason
                         }
                     }
-                    guard let attempt = attempt(profile, paths: paths, labels: labels, excluded: Set(excluded.keys), fixedFields: fixedFields) else { continue }
+                    guard let attempt = attempt(forms, paths: paths, normalizedPaths: normalizedPaths, labels: labels,
+                                                excluded: Set(excluded.keys), fixedFields: fixedFields) else { continue }
                     let reading = Reading(attempt: attempt, first: firstFilled, title: title, last: last, paths: paths, labels: labels, excluded: excluded)
                     if !attempt.missing.isEmpty {
                         let worst = fewestMissing?.attempt
@@ -370,8 +442,20 @@ enum HeaderMatcher {
             codes[c] = (field?.codes ?? [:]).sorted { $0.key < $1.key }.map { (Array($0.key.utf8), Array($0.value.utf8)) }
                 + (field?.belowChart ?? []).map { (Array($0.utf8), Array("<3.0".utf8)) }
         }
+        let starts = markers.map { list in
+            list.reduce((UInt64(0), UInt64(0), UInt64(0), UInt64(0))) { m, marker in
+                guard let b = marker.first else { return m }
+                let bit = UInt64(1) << UInt64(b & 63)
+                switch b >> 6 {
+                case 0: return (m.0 | bit, m.1, m.2, m.3)
+                case 1: return (m.0, m.1 | bit, m.2, m.3)
+                case 2: return (m.0, m.1, m.2 | bit, m.3)
+                default: return (m.0, m.1, m.2, m.3 | bit)
+                }
+            }
+        }
         return HeaderMap(profile: a.profile, index: a.index, headers: headers, physicalCount: choice.paths.count,
-                         virtual: a.virtual, markers: markers, codes: codes, lastHeaderLine: rows[choice.last].line,
+                         virtual: a.virtual, markers: markers, markerStarts: starts, codes: codes, lastHeaderLine: rows[choice.last].line,
                          layout: layout(choice, rows: rows))
     }
 }

@@ -64,6 +64,11 @@ extension RecordImporter {
 struct RowReader {
     let headers: [String]
     private let map: HeaderMap
+    /// Copied out of the map: the hot path reads these without touching the (reference-counted) map.
+    private let physicalCount: Int
+    private let markerStarts: [(UInt64, UInt64, UInt64, UInt64)]
+    private let hasCodes: [Bool]
+    private let numericMarkers: [Bool]
     private(set) var problems: [RowProblem] = []
     /// Cells read as "not measured" in this file, and the marks seen (at most a few, for the summary).
     private(set) var notMeasured = 0
@@ -77,6 +82,25 @@ struct RowReader {
     init(map: HeaderMap) {
         self.map = map
         headers = map.headers
+        physicalCount = map.physicalCount
+        markerStarts = map.markerStarts
+        hasCodes = map.hasCodes
+        numericMarkers = map.numericMarkers
+    }
+
+    /// Whether the first byte of a trimmed cell of `column` starts one of its markers (most cells: no).
+    @inline(__always)
+    private func mayBeMarker(_ trimmed: UnsafeBufferPointer<UInt8>, _ column: Int) -> Bool {
+        guard let b = trimmed.first else { return false }
+        let m = markerStarts[column]
+        let word: UInt64
+        switch b >> 6 {
+        case 0: word = m.0
+        case 1: word = m.1
+        case 2: word = m.2
+        default: word = m.3
+        }
+        return word & (UInt64(1) << UInt64(b & 63)) != 0
     }
 
     mutating func begin() { problems.removeAll(keepingCapacity: true) }
@@ -89,44 +113,74 @@ struct RowReader {
     }
 
     /// The raw bytes of `column` (a physical field, or part of one).
-    func raw(_ record: CSVRecord, _ column: Int) -> UnsafeBufferPointer<UInt8> { map.cell(record, column) }
+    @inline(__always)
+    func raw(_ record: CSVRecord, _ column: Int) -> UnsafeBufferPointer<UInt8> {
+        column < physicalCount ? record.field(column) : map.cell(record, column)
+    }
 
     /// Whether `column` holds a not-measured marker on this row.
     func isNotMeasured(_ record: CSVRecord, _ column: Int?) -> Bool {
         guard let column else { return false }
-        let markers = map.markers[column]
-        if markers.isEmpty { return false }
-        let t = FieldParsers.trimmed(raw(record, column))
-        return !t.isEmpty && markers.contains { $0.elementsEqual(t) }
+        return isMarker(raw(record, column), column)
+    }
+
+    /// Whether a raw cell is one of its column's markers: decided on its first byte for almost every cell (a
+    /// digit starts no marker), trimmed and compared only when it might be one.
+    @inline(__always)
+    private func isMarker(_ raw: UnsafeBufferPointer<UInt8>, _ column: Int) -> Bool {
+        guard let first = raw.first else { return false }
+        if first != 0x20 && first != 0x09 && first != 0xE3 {
+            if !mayBeMarker(raw, column) { return false }
+            // -1.25, +0.50: a sign then a digit is a number.
+            if raw.count >= 2, case let second = raw[1], (second >= 0x30 && second <= 0x39) || second == 0x2E, !numericMarkers[column] { return false }
+        }
+        return trimmedIsMarker(raw, column)
+    }
+
+    @inline(never)
+    private func trimmedIsMarker(_ raw: UnsafeBufferPointer<UInt8>, _ column: Int) -> Bool {
+        let t = FieldParsers.trimmed(raw)
+        return mayBeMarker(t, column) && map.isMarker(t, column: column)
     }
 
     /// Parses the field in `column` with `parse`; a failure is recorded as a problem and gives nil.
+    @inline(__always)
     mutating func value<T>(_ record: CSVRecord, _ column: Int?, required: Bool = false,
                            _ parse: (UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> T?) -> T? {
         guard let i = column else { return nil }
         let raw = self.raw(record, i)
-        if isNotMeasured(record, i) {
-            notMeasured += 1
-            if marksSeen.count < 4 {
-                let mark = FieldParsers.display(raw)
-                if !marksSeen.contains(mark) { marksSeen.append(mark) }
-            }
+        if isMarker(raw, i) {
+            noteMarker(raw)
             return nil
         }
         do {
-            let v: T?
-            let codes = map.codes[i]
-            if !codes.isEmpty, case let t = FieldParsers.trimmed(raw), let code = codes.first(where: { $0.code.elementsEqual(t) }) {
-                v = try code.value.withUnsafeBufferPointer { b throws(FieldProblem) in try parse(b) }
-            } else {
-                v = try parse(raw)
-            }
+            let v = hasCodes[i] ? try coded(raw, i, parse) : try parse(raw)
             if v == nil && required { add(i, value: "", reason: "is empty; this column is required") }
             return v
         } catch {
             add(i, value: FieldParsers.display(raw), reason: error.reason)
             return nil
         }
+    }
+
+    // The rare paths, out of line so that `value` stays small enough to inline into every importer.
+
+    @inline(never)
+    private mutating func noteMarker(_ raw: UnsafeBufferPointer<UInt8>) {
+        notMeasured += 1
+        if marksSeen.count < 4 {
+            let mark = FieldParsers.display(raw)
+            if !marksSeen.contains(mark) { marksSeen.append(mark) }
+        }
+    }
+
+    /// Parses a cell of a column with layout codes: a code is read as the value it stands for.
+    @inline(never)
+    private func coded<T>(_ raw: UnsafeBufferPointer<UInt8>, _ i: Int,
+                          _ parse: (UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> T?) throws(FieldProblem) -> T? {
+        let t = FieldParsers.trimmed(raw)
+        guard let code = map.codes[i].first(where: { $0.code.elementsEqual(t) }) else { return try parse(raw) }
+        return try code.value.withUnsafeBufferPointer { b throws(FieldProblem) in try parse(b) }
     }
 
     mutating func text(_ record: CSVRecord, _ column: Int?, required: Bool = false) -> String? {

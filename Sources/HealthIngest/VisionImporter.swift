@@ -24,6 +24,8 @@ struct VisionImporter: RecordImporter {
     private var decimalRows: [Int]
     private var incomplete = 0
     private var belowChart = 0
+    /// The acuity and refraction columns the file has.
+    private let measurementColumns: [Int]
 
     init(map: HeaderMap, config: SchoolHealthConfig, options: ImportOptions) {
         self.map = map
@@ -38,6 +40,8 @@ struct VisionImporter: RecordImporter {
         (glasses, orthok, ucvaR, ucvaL, sphR, cylR) = (c["glasses"], c["orthok"], c["ucva_right"], c["ucva_left"], c["sphere_right"], c["cylinder_right"])
         axisR = c["axis_right"]
         (sphL, cylL, axisL, cvaR, cvaL) = (c["sphere_left"], c["cylinder_left"], c["axis_left"], c["corrected_right"], c["corrected_left"])
+        measurementColumns = ["ucva_right", "ucva_left", "sphere_right", "cylinder_right", "axis_right", "sphere_left", "cylinder_left",
+                              "axis_left", "corrected_right", "corrected_left"].compactMap { c[$0] }
     }
 
     var warnings: [String] {
@@ -80,17 +84,13 @@ struct VisionImporter: RecordImporter {
 
     /// Whether every measurement cell of the row is empty (a marker counts as written).
     private func nothingMeasured(_ record: CSVRecord) -> Bool {
-        [ucvaR, ucvaL, sphR, cylR, axisR, sphL, cylL, axisL, cvaR, cvaL].allSatisfy { column in
-            column.map { FieldParsers.trimmed(reader.raw(record, $0)).isEmpty } ?? true
-        }
+        // The first non-empty cell ends the scan: a screened row costs one or two looks.
+        for column in measurementColumns where !FieldParsers.trimmed(reader.raw(record, column)).isEmpty { return false }
+        return true
     }
 
     mutating func parse(_ record: CSVRecord) -> ParsedRow<Record> {
         reader.begin()
-        if nothingMeasured(record), orthok.map({ FieldParsers.trimmed(reader.raw(record, $0)).isEmpty }) ?? true {
-            reader.add(nil, value: "", reason: Self.notScreened)
-            return .rejected(line: record.line, reader.problems)
-        }
         let who = student.read(record, into: &reader, options: options, ageBounds: rules.bounds.studentAgeYears.min...rules.bounds.studentAgeYears.max)
         // No glasses column, or a cell marked not measured: not recorded (counted as no glasses for completeness).
         let glasses = reader.value(record, self.glasses, FieldParsers.glasses)
@@ -101,6 +101,13 @@ struct VisionImporter: RecordImporter {
                        reason: "says the student wears an ortho-k lens, but \(reader.headers[self.glasses!]) says other glasses; correct one of them")
         }
         let ok = glasses == .orthokeratology || orthokeratology == true
+        // A row with no measurement at all is a student who was not screened: listed with that reason, not stored.
+        // (Checked before the eyes are read, so that it is one reason, not one "required" per empty cell.)
+        if orthokeratology == nil, glasses != .orthokeratology, nothingMeasured(record) {
+            reader.begin()
+            reader.add(nil, value: "", reason: Self.notScreened)
+            return .rejected(line: record.line, reader.problems)
+        }
         let right = eye(record, ucva: ucvaR, sphere: sphR, cylinder: cylR, axis: axisR, corrected: cvaR, ucvaRequired: !ok)
         let left = eye(record, ucva: ucvaL, sphere: sphL, cylinder: cylL, axis: axisL, corrected: cvaL, ucvaRequired: !ok)
         guard reader.problems.isEmpty, let id = who.id, let sex = who.sex, let school = who.school, let grade = who.grade, let date = who.date else {
