@@ -21,11 +21,15 @@ struct DemoCommand: ParsableCommand {
         let county = SyntheticCounty(seed: 2024, students: students, firstYear: 2022, years: 3)
         let vision = try county.writeVision(to: dir), spine = try county.writeSpine(to: dir), fitness = try county.writeFitness(to: dir)
         let psych = try county.writePsych(to: dir)
+        let schools = try county.writeSchools(to: dir)
         print("Synthetic county written to \(dir) (no real student data):")
         for f in vision + spine + fitness + psych {
             print("  \((f.path as NSString).lastPathComponent): \(f.rows) rows, \(f.encoding), \(f.headers) headers")
         }
         print("\nImporting into \(global.databasePath):")
+        let store0 = try Store.open(path: global.databasePath)
+        let list = try SchoolListImporter(store: store0, config: try global.loadConfig()).importFile(path: schools[0].path, rejects: RejectionList())
+        print("schools.csv: the county's school list — \(list.inserted) added, \(list.unchanged) unchanged")
         try ImportRun(global: global, files: vision.map(\.path), kind: .vision, rejectsBesideInput: false).run()
         try ImportRun(global: global, files: spine.map(\.path), kind: .spine, rejectsBesideInput: false).run()
         for f in fitness {

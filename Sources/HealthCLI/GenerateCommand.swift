@@ -12,7 +12,7 @@ struct GenerateCommand: ParsableCommand {
             system's UTF-8 export with English headers and decimal acuity), a spine file (the surveillance form) \
             and a fitness file in the national 2014 upload template (no school column; GB18030 in alternate years; \
             mixed run-time notations; a few exempt students); for the last year, psychological screening scores \
-            (PHQ-9, MHT) and the mentor grid. The same seed gives the same files.
+            (PHQ-9, MHT) and the mentor grid; and the county's school list (made-up names). The same seed gives the same files.
             """)
 
     @Option(help: ArgumentHelp("Folder to write into.", valueName: "dir"))
@@ -25,7 +25,7 @@ struct GenerateCommand: ParsableCommand {
     var years: Int = 3
     @Option(help: "The first school year.")
     var firstYear: Int = 2022
-    @Option(help: ArgumentHelp("Write only these kinds (default: all).", valueName: "vision|spine|fitness|psych"))
+    @Option(help: ArgumentHelp("Write only these kinds (default: all).", valueName: "vision|spine|fitness|psych|schools"))
     var only: [String] = []
     @Flag(help: "Print what was written as JSON.")
     var json = false
@@ -33,15 +33,16 @@ struct GenerateCommand: ParsableCommand {
     func validate() throws {
         guard students > 0 else { throw ValidationError("--students must be at least 1") }
         guard (1...20).contains(years) else { throw ValidationError("--years must be 1–20") }
-        for kind in only where !["vision", "spine", "fitness", "psych"].contains(kind) {
-            throw ValidationError("--only takes vision, spine, fitness or psych, not \(kind)")
+        for kind in only where !["vision", "spine", "fitness", "psych", "schools"].contains(kind) {
+            throw ValidationError("--only takes vision, spine, fitness, psych or schools, not \(kind)")
         }
     }
 
     func run() throws {
         let county = SyntheticCounty(seed: seed, students: students, firstYear: firstYear, years: years)
-        let kinds = only.isEmpty ? ["vision", "spine", "fitness", "psych"] : only
+        let kinds = only.isEmpty ? ["schools", "vision", "spine", "fitness", "psych"] : only
         var files: [SyntheticCounty.GeneratedFile] = []
+        if kinds.contains("schools") { files += try county.writeSchools(to: out) }
         if kinds.contains("vision") { files += try county.writeVision(to: out) }
         if kinds.contains("spine") { files += try county.writeSpine(to: out) }
         if kinds.contains("fitness") { files += try county.writeFitness(to: out) }

@@ -27,6 +27,36 @@ public struct LayoutReport: Sendable, Codable, Equatable {
     static let unnamed = "no header: ignored"
 }
 
+/// A set of byte values (256 bits), e.g. the first bytes of a column's markers.
+struct ByteSet {
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    init(_ bytes: [UInt8] = []) { for b in bytes { insert(b) } }
+
+    mutating func insert(_ b: UInt8) {
+        let bit = UInt64(1) << UInt64(b & 63)
+        switch b >> 6 {
+        case 0: words.0 |= bit
+        case 1: words.1 |= bit
+        case 2: words.2 |= bit
+        default: words.3 |= bit
+        }
+    }
+
+    @inline(__always)
+    func contains(_ b: UInt8?) -> Bool {
+        guard let b else { return false }
+        let word: UInt64
+        switch b >> 6 {
+        case 0: word = words.0
+        case 1: word = words.1
+        case 2: word = words.2
+        default: word = words.3
+        }
+        return word & (UInt64(1) << UInt64(b & 63)) != 0
+    }
+}
+
 /// A file's first rows, kept as text while the header is found.
 struct PreludeRow {
     let line: Int
@@ -62,7 +92,7 @@ final class HeaderMap {
     /// Per column: cell values meaning "not measured", and layout codes (value → what it stands for).
     let markers: [[[UInt8]]]
     /// Per column: the first bytes of its markers (bit per byte value), so most cells are cleared in one test.
-    let markerStarts: [(UInt64, UInt64, UInt64, UInt64)]
+    let markerStarts: [ByteSet]
     let codes: [[(code: [UInt8], value: [UInt8])]]
     /// The last line of the head: data starts after it.
     let lastHeaderLine: Int
@@ -74,7 +104,7 @@ final class HeaderMap {
     let numericMarkers: [Bool]
 
     init(profile: ColumnProfile, index: [String: Int], headers: [String], physicalCount: Int, virtual: [VirtualColumn],
-         markers: [[[UInt8]]], markerStarts: [(UInt64, UInt64, UInt64, UInt64)], codes: [[(code: [UInt8], value: [UInt8])]],
+         markers: [[[UInt8]]], markerStarts: [ByteSet], codes: [[(code: [UInt8], value: [UInt8])]],
          lastHeaderLine: Int, layout: LayoutReport) {
         self.profile = profile; self.index = index; self.headers = headers; self.physicalCount = physicalCount
         self.virtual = virtual; self.markers = markers; self.markerStarts = markerStarts; self.codes = codes
@@ -89,20 +119,8 @@ final class HeaderMap {
     var excluded: [LayoutReport.Column] { layout.columns.filter { $0.field == nil && $0.note != LayoutReport.notAField && $0.note != LayoutReport.unnamed } }
 
     /// Whether `trimmed` (a cell of column `i`, trimmed) is one of the column's not-measured markers.
-    @inline(__always)
     func isMarker(_ trimmed: UnsafeBufferPointer<UInt8>, column i: Int) -> Bool {
-        guard let b = trimmed.first else { return false }
-        let bit = UInt64(1) << UInt64(b & 63)
-        let m = markerStarts[i]
-        let word: UInt64
-        switch b >> 6 {
-        case 0: word = m.0
-        case 1: word = m.1
-        case 2: word = m.2
-        default: word = m.3
-        }
-        guard word & bit != 0 else { return false }
-        return markers[i].contains { $0.elementsEqual(trimmed) }
+        markerStarts[i].contains(trimmed.first) && markers[i].contains { $0.elementsEqual(trimmed) }
     }
 
     func column(_ key: String) -> Int? { index[key] }
@@ -442,18 +460,7 @@ enum HeaderMatcher {
             codes[c] = (field?.codes ?? [:]).sorted { $0.key < $1.key }.map { (Array($0.key.utf8), Array($0.value.utf8)) }
                 + (field?.belowChart ?? []).map { (Array($0.utf8), Array("<3.0".utf8)) }
         }
-        let starts = markers.map { list in
-            list.reduce((UInt64(0), UInt64(0), UInt64(0), UInt64(0))) { m, marker in
-                guard let b = marker.first else { return m }
-                let bit = UInt64(1) << UInt64(b & 63)
-                switch b >> 6 {
-                case 0: return (m.0 | bit, m.1, m.2, m.3)
-                case 1: return (m.0, m.1 | bit, m.2, m.3)
-                case 2: return (m.0, m.1, m.2 | bit, m.3)
-                default: return (m.0, m.1, m.2, m.3 | bit)
-                }
-            }
-        }
+        let starts = markers.map { ByteSet($0.compactMap(\.first)) }
         return HeaderMap(profile: a.profile, index: a.index, headers: headers, physicalCount: choice.paths.count,
                          virtual: a.virtual, markers: markers, markerStarts: starts, codes: codes, lastHeaderLine: rows[choice.last].line,
                          layout: layout(choice, rows: rows))

@@ -66,7 +66,7 @@ struct RowReader {
     private let map: HeaderMap
     /// Copied out of the map: the hot path reads these without touching the (reference-counted) map.
     private let physicalCount: Int
-    private let markerStarts: [(UInt64, UInt64, UInt64, UInt64)]
+    private let markerStarts: [ByteSet]
     private let hasCodes: [Bool]
     private let numericMarkers: [Bool]
     private(set) var problems: [RowProblem] = []
@@ -91,16 +91,7 @@ struct RowReader {
     /// Whether the first byte of a trimmed cell of `column` starts one of its markers (most cells: no).
     @inline(__always)
     private func mayBeMarker(_ trimmed: UnsafeBufferPointer<UInt8>, _ column: Int) -> Bool {
-        guard let b = trimmed.first else { return false }
-        let m = markerStarts[column]
-        let word: UInt64
-        switch b >> 6 {
-        case 0: word = m.0
-        case 1: word = m.1
-        case 2: word = m.2
-        default: word = m.3
-        }
-        return word & (UInt64(1) << UInt64(b & 63)) != 0
+        markerStarts[column].contains(trimmed.first)
     }
 
     mutating func begin() { problems.removeAll(keepingCapacity: true) }
@@ -140,7 +131,7 @@ struct RowReader {
     @inline(never)
     private func trimmedIsMarker(_ raw: UnsafeBufferPointer<UInt8>, _ column: Int) -> Bool {
         let t = FieldParsers.trimmed(raw)
-        return mayBeMarker(t, column) && map.isMarker(t, column: column)
+        return map.isMarker(t, column: column)
     }
 
     /// Parses the field in `column` with `parse`; a failure is recorded as a problem and gives nil.

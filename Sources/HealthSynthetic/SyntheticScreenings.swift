@@ -189,3 +189,26 @@ extension SyntheticCounty {
                 GeneratedFile(path: mentors, kind: "mentors", schoolYear: year, rows: rows, encoding: "UTF-8 with BOM", headers: "English")]
     }
 }
+
+extension SyntheticCounty {
+    /// Made-up names of the county's schools ("示例县" = "example county"), with the other spellings exports use.
+    public static let schoolNames: [String: (name: String, stage: String, aliases: [String])] = [
+        "SH-P01": ("示例县第一小学", "小学", ["示例一小", "第一小学"]), "SH-P02": ("示例县第二小学", "小学", ["示例二小"]),
+        "SH-P03": ("示例县第三小学", "小学", ["示例三小"]), "SH-P04": ("示例县海岛小学", "小学", ["海岛小学"]),
+        "SH-J01": ("示例县第一初级中学", "初中", ["示例一中"]), "SH-J02": ("示例县第二初级中学", "初中", ["示例二中"]),
+        "SH-S01": ("示例县高级中学", "高中", ["示例高中"]), "SH-V01": ("示例县职业技术学校", "中职", ["示例职校"]),
+    ]
+
+    /// Writes the county's school list (UTF-8 with BOM: 学校代码, 学校名称, 学段, 别名).
+    public func writeSchools(to directory: String) throws -> [GeneratedFile] {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/schools.csv"
+        var text = "\u{FEFF}学校代码,学校名称,学段,别名\r\n"
+        for (code, _) in Self.schools {
+            let s = Self.schoolNames[code]!
+            text += "\(code),\(s.name),\(s.stage),\(s.aliases.joined(separator: ";"))\r\n"
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return [GeneratedFile(path: path, kind: "schools", schoolYear: firstYear, rows: Self.schools.count, encoding: "UTF-8 with BOM", headers: "Chinese")]
+    }
+}
