@@ -25,7 +25,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // YAML for Config/ (column profiles, rule sets) so they can carry comments and sources.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        // SHA-256 of every imported file (batch identity); Foundation on Linux has no digest API.
+        // SHA-256 of every imported file (batch identity), HMAC for the keyed audit chain and tokens, scrypt for
+        // passwords (CryptoExtras): Foundation on Linux has none of them.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
@@ -45,7 +46,12 @@ let package = Package(
         ]),
         .target(name: "HealthSynthetic", dependencies: ["HealthCore"]),
         .target(name: "HealthAnalytics", dependencies: ["HealthCore"]),
-        .target(name: "HealthRisk", dependencies: ["HealthCore"]),
+        // Pure decisions of the referral workflow, and its credentials and audit chain (scrypt, HMAC: swift-crypto).
+        .target(name: "HealthRisk", dependencies: [
+            "HealthCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),   // scrypt for passwords
+        ]),
         .target(name: "HealthCLI", dependencies: [
             "HealthCore", "HealthStore", "HealthIngest", "HealthAnalytics", "HealthRisk", "HealthSynthetic",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -27,9 +27,14 @@ struct DemoCommand: ParsableCommand {
             print("  \((f.path as NSString).lastPathComponent): \(f.rows) rows, \(f.encoding), \(f.headers) headers")
         }
         print("\nImporting into \(global.databasePath):")
-        let store0 = try Store.open(path: global.databasePath)
+        let existed = FileManager.default.fileExists(atPath: global.databasePath)
+        let store0 = try Store.open(path: global.databasePath, drill: true)
+        guard store0.isDrill else {
+            throw CLIError("\(global.databasePath): the demo sets times by hand, so it runs on a drill database only, and this one is not; give --db NEWFILE")
+        }
         let list = try SchoolListImporter(store: store0, config: try global.loadConfig()).importFile(path: schools[0].path, rejects: RejectionList())
         print("schools.csv: the county's school list — \(list.inserted) added, \(list.unchanged) unchanged")
+        let tokens = try DemoAccounts.prepare(store0, tokensPath: global.databasePath + ".demo-tokens", existed: existed)
         try ImportRun(global: global, files: vision.map(\.path), kind: .vision, rejectsBesideInput: false).run()
         try ImportRun(global: global, files: spine.map(\.path), kind: .spine, rejectsBesideInput: false).run()
         for f in fitness {
@@ -42,10 +47,8 @@ struct DemoCommand: ParsableCommand {
 
         try ImportRun(global: global, files: [psych[0].path], kind: .psych, rejectsBesideInput: false).run()
         let store = try Store.open(path: global.databasePath)
-        var assignGrid = ReferralsCommand.Assign()
-        assignGrid.global = global
-        assignGrid.file = psych[1].path
-        try assignGrid.run()
+        let assigned = try DemoAccounts.assignGrid(store, grid: psych[1].path, tokens: tokens)
+        print("\(psych[1].path.split(separator: "/").last!): \(assigned) class-teacher assignment(s) recorded by the schools' counsellors")
         let summary = try store.visionSummary()
         print("\nVision screenings in the database (screening myopia per WS/T 663-2020, complete screenings only):")
         print("  school year  schools  screenings  complete  myopic  myopia rate  poor vision")
@@ -71,19 +74,76 @@ struct DemoCommand: ParsableCommand {
         // The psychological-crisis queue a school counsellor sees a week after the screening.
         let year = psych[0].schoolYear
         let asOf = Int(CivilDate(year: year, month: 10, day: 25)!.daysSinceEpoch * 86400 + 2 * 3600)
-        let counsellor = Actor(role: .counsellor, organisation: "SH-J01", user: "demo-counsellor")
-        let queue = try store.queue(actor: counsellor, now: asOf, limit: 8)
-        print("\nReferral queue of the SH-J01 counsellor on \(year)-10-25 (risk rules \(try global.loadConfig().risk.version); top 8):")
+        let counsellor = try store.authenticate(token: tokens["counsellor-SH-J01"] ?? "")
+        let queue = try store.queue(actor: counsellor, at: asOf, limit: 8)
+        print("\nReferral queue of the SH-J01 counsellor on \(year)-10-25 (risk rules \(try global.loadConfig().risk.versionTag); top 8):")
         for item in queue {
             print("  case \(item.caseId)  \(item.effectiveTier.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  \(item.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  student \(item.studentId)  \(hours(item.overdueSeconds))\(item.escalations > 0 ? " (escalated)" : "")")
         }
-        let counts = try store.caseCounts(actor: Actor(role: .healthOffice, organisation: "bureau", user: "demo"), now: asOf)
-        print("  county, open cases by tier (what the health office sees): " + counts.open.keys.sorted().map { "\($0) \(counts.open[$0]!)" }.joined(separator: ", "))
-        print("  try: schoolhealth referrals show \(queue.first?.caseId ?? 1) --as counsellor --org SH-J01 --user you")
+        let counts = try store.caseCounts(actor: try store.authenticate(token: tokens["health-office"] ?? ""), at: asOf)
+        print("  county, open cases by tier after escalation (what the health office sees): " + counts.open.keys.sorted().map { "\($0) \(counts.open[$0]!)" }.joined(separator: ", "))
+        print("  demo accounts' tokens (a drill database; synthetic data): \(global.databasePath).demo-tokens")
+        print("  try: SCHOOLHEALTH_TOKEN=$(sed -n 's/^counsellor-SH-J01 //p' \(global.databasePath).demo-tokens) schoolhealth referrals show \(queue.first?.caseId ?? 1) --db \(global.databasePath) --now \(year)-10-25T10:00:00+08:00")
     }
 
     private func pad(_ v: some CustomStringConvertible, _ n: Int) -> String {
         let s = v.description
         return String(repeating: " ", count: max(0, n - s.count)) + s
+    }
+}
+
+/// The demo's accounts: an administrator, a counsellor per school, the county centre, a hospital and the
+/// health office, each with a token kept in `<db>.demo-tokens` (mode 0600), and a class-teacher account per
+/// class of the synthetic grid.
+enum DemoAccounts {
+    static func prepare(_ store: Store, tokensPath: String, existed: Bool) throws -> [String: String] {
+        if try store.hasAccounts() {
+            guard let text = try? String(contentsOfFile: tokensPath, encoding: .utf8) else {
+                throw CLIError("\(store.path) has accounts but \(tokensPath) is gone: give the demo a new --db")
+            }
+            return Dictionary(text.split(separator: "\n").compactMap { line in
+                let p = line.split(separator: " ", maxSplits: 1).map(String.init)
+                return p.count == 2 ? (p[0], p[1]) : nil
+            }, uniquingKeysWith: { a, _ in a })
+        }
+        var tokens: [String: String] = [:]
+        let first = try store.createFirstAdministrator(login: "demo-admin", name: "演示管理员", password: nil, issueToken: true)
+        tokens["demo-admin"] = first.token
+        let admin = try store.authenticate(token: first.token!)
+        func add(_ login: String, _ role: Role, _ org: String, _ name: String) throws {
+            tokens[login] = try store.addAccount(by: admin, login: login, name: name, role: role, organisation: org, password: nil, issueToken: true).token
+        }
+        for school in try store.schools() { try add("counsellor-\(school.code)", .counsellor, school.code, "\(school.name)心理教师") }
+        try add("centre", .centre, "county-centre", "县学生心理成长指导中心")
+        try add("hospital", .hospital, "county-hospital", "县精神卫生专科医院")
+        try add("health-office", .healthOffice, "bureau", "教育局体卫艺科")
+        let fd = open(tokensPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CLIError("\(tokensPath): cannot write the demo tokens") }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        try handle.write(contentsOf: Data(tokens.keys.sorted().map { "\($0) \(tokens[$0]!)\n" }.joined().utf8))
+        return tokens
+    }
+
+    /// Registers the grid's class teachers (token-less mentor accounts never used to log in) and lets each
+    /// school's counsellor assign them.
+    static func assignGrid(_ store: Store, grid: String, tokens: [String: String]) throws -> Int {
+        let admin = try store.authenticate(token: tokens["demo-admin"] ?? "")
+        var known = Set(try store.accounts(by: admin).map(\.login))
+        var counsellors: [String: Actor] = [:]
+        var n = 0
+        for (_, f) in try SmallCSV.rows(path: grid) where f.count >= 4 {
+            let (school, className, student, login) = (f[0], f[1], f[2], f[3])
+            if !known.contains(login) {
+                _ = try store.addAccount(by: admin, login: login, name: "班主任 \(login)", role: .mentor, organisation: school,
+                                         password: nil, issueToken: true)
+                known.insert(login)
+            }
+            guard let token = tokens["counsellor-\(school)"] else { continue }
+            let counsellor = try counsellors[school] ?? store.authenticate(token: token)
+            counsellors[school] = counsellor
+            try store.assign(actor: counsellor, student: student, className: className, mentorLogin: login, role: f.count > 4 ? f[4] : "mentor")
+            n += 1
+        }
+        return n
     }
 }

@@ -2,23 +2,52 @@ import ArgumentParser
 import Foundation
 import HealthStore
 
-/// `schoolhealth init`: creates the database (an import creates it too; reading commands never do).
+/// `schoolhealth init`: creates the database, its audit key and the first administrator.
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create a new, empty SchoolHealth database.",
+        abstract: "Create a new SchoolHealth database with its audit key and first administrator.",
         discussion: """
-            Imports create the database when it does not exist; the commands that only read or work the referral \
-            queue refuse a database that does not exist (so that a mistyped --db shows an error, not an empty queue). \
-            Run init once to start a database before its first referral or report.
+            The database is created readable by its owner only; so is the audit key (default: beside it, \\
+            DB.auditkey; set SCHOOLHEALTH_AUDIT_KEY to keep it elsewhere, which you should: someone who holds both \\
+            files can rewrite the log). The administrator manages accounts (schoolhealth users) and reads no case. \\
+            --drill creates a drill database: times may then be set with --now, and everything written says \\
+            "drill". A database can never become or stop being a drill database.
             """)
     @OptionGroup var global: GlobalOptions
+    @Option(help: "The first administrator's login.") var admin: String
+    @Option(help: "The administrator's name.") var name: String?
+    @Flag(help: "Read the administrator's password from standard input (one line).") var passwordStdin = false
+    @Flag(help: "Issue a token for the administrator too (printed once), e.g. for set-up scripts.") var token = false
+    @Flag(help: "No password: a token only (needs --token).") var noPassword = false
+    @Flag(help: "A drill database (for exercises and tests): --now is accepted, and marked.") var drill = false
+
+    func validate() throws {
+        if noPassword && !token { throw ValidationError("--no-password needs --token") }
+    }
 
     func run() throws {
-        if FileManager.default.fileExists(atPath: global.databasePath) {
-            throw CLIError("\(global.databasePath): a database is already there; nothing changed")
+        let existed = FileManager.default.fileExists(atPath: global.databasePath)
+        if existed {
+            // A database the imports created has no accounts yet: init gives it its first administrator.
+            let store = try Store.open(path: global.databasePath)
+            guard try !store.hasAccounts() else { throw CLIError("\(global.databasePath): a database with accounts is already there; nothing changed") }
+            if drill && !store.isDrill { throw CLIError("\(global.databasePath): an existing database cannot become a drill database; nothing changed") }
         }
-        let store = try Store.open(path: global.databasePath)
-        print("created \(global.databasePath) (schema \(try store.appliedMigrations().last ?? "?"))")
+        let password = noPassword ? nil : try Terminal.newPassword(fromStdin: passwordStdin, for: admin)
+        let store = try Store.open(path: global.databasePath, drill: drill)
+        do {
+            let issued = try store.createFirstAdministrator(login: admin, name: name ?? admin, password: password, issueToken: token)
+            print("\(existed ? "set up" : "created") \(global.databasePath) (schema \(try store.appliedMigrations().last ?? "?")\(drill ? ", DRILL database" : ""))")
+            print("audit key: \(store.auditKeyPath) (owner-only; back it up apart from the database)")
+            print("administrator: \(issued.account.login)")
+            if let t = issued.token { print("token (shown once; keep it like a password): \(t)") }
+        } catch where !existed {
+            // Without its administrator the new file is no use: remove it so that init can be run again.
+            for f in [global.databasePath, global.databasePath + "-wal", global.databasePath + "-shm", store.auditKeyPath] {
+                try? FileManager.default.removeItem(atPath: f)
+            }
+            throw error
+        }
     }
 }

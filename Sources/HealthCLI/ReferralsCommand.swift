@@ -5,26 +5,6 @@ import HealthIngest
 import HealthRisk
 import HealthStore
 
-/// `--as ROLE --org ORG --user NAME`: who is acting. A later web app passes the authenticated user the same way.
-struct ActorOptions: ParsableArguments {
-    @Option(name: .customLong("as"), help: ArgumentHelp("mentor, counsellor, centre, hospital or health-office.", valueName: "role"))
-    var role: String
-    @Option(help: ArgumentHelp("The school code, centre or hospital the user works for.", valueName: "org"))
-    var org: String
-    @Option(help: ArgumentHelp("The user's name or ID.", valueName: "name"))
-    var user: String
-    @Option(help: ArgumentHelp("Act as of this time (ISO 8601, e.g. 2024-10-08T09:00:00+08:00); for drills and tests.", valueName: "time"))
-    var now: String?
-
-    func validate() throws {
-        guard Role(rawValue: role) != nil else { throw ValidationError("--as takes mentor, counsellor, centre, hospital or health-office") }
-        if let now, ISO8601DateFormatter().date(from: now) == nil { throw ValidationError("--now \(now) is not an ISO 8601 time") }
-    }
-
-    var actor: Actor { Actor(role: Role(rawValue: role)!, organisation: org, user: user) }
-    var clock: Int { Int((now.flatMap { ISO8601DateFormatter().date(from: $0) } ?? Date()).timeIntervalSince1970) }
-}
-
 /// Prints a value as one JSON object, or a text form.
 func emit<T: Encodable>(_ value: T, json: Bool, text: () -> String) throws {
     if json {
@@ -45,36 +25,43 @@ func time(_ t: Int?) -> String {
 
 func hours(_ seconds: Int) -> String { seconds == 0 ? "" : String(format: "%.1f h overdue", Double(seconds) / 3600) }
 
+/// Terminal-safe text (control characters made visible).
+func safe(_ text: String?) -> String { PrintableText.escape(text ?? "") }
+
 struct ReferralsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "referrals",
         abstract: "The psychological-crisis queue: school → county centre → hospital, with deadlines, consent and an audit trail.",
         discussion: """
-            Every command names the actor (--as ROLE --org ORG --user NAME); the library decides what they may \\
-            see: mentor — own students; counsellor — own school; centre — cases referred to it; hospital — cases \\
-            referred to it (minimum-necessary fields); health office — counts only. Anything else is "no case that \\
-            you may see", whether or not it exists. Every read and change is written to the append-only audit log.
+            Every command acts as your account (--login LOGIN, or SCHOOLHEALTH_TOKEN); its role and organisation \
+            decide what you may see: mentor — own students; counsellor — own school; centre — cases referred to it; \
+            hospital — cases referred to it (minimum-necessary fields); health office — counts only; administrator — \
+            nothing. Anything else is "no case that you may see", whether or not it exists. Every read, change and \
+            refusal is written to the keyed audit log.
             """,
-        subcommands: [Queue.self, Show.self, Advance.self, RaiseFlag.self, Audit.self, Assign.self, Counts.self])
+        subcommands: [Queue.self, Show.self, Advance.self, RaiseFlag.self, Transfer.self, Audit.self, Assign.self, Counts.self,
+                      Reviews.self, Review.self])
 
-    static func context(_ global: GlobalOptions) throws -> (Store, SchoolHealthConfig) {
+    /// The store, the configuration and the authenticated actor.
+    static func context(_ global: GlobalOptions, _ auth: AuthOptions) throws -> (Store, SchoolHealthConfig, Actor) {
         let config = try global.loadConfig()
-        return (try global.existingStore(), config)
+        let store = try global.existingStore()
+        return (store, config, try auth.actor(store))
     }
 
     struct Queue: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Open cases in your scope: by tier (after escalation), then how overdue, then age.")
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var who: ActorOptions
+        @OptionGroup var auth: AuthOptions
         @Option(help: "At most this many cases.") var limit = 50
         @Flag(help: "Print one JSON object.") var json = false
         func run() throws {
-            let (store, _) = try ReferralsCommand.context(global)
-            let items = try store.queue(actor: who.actor, now: who.clock, limit: limit)
+            let (store, _, actor) = try ReferralsCommand.context(global, auth)
+            let items = try store.queue(actor: actor, at: auth.requestedTime, limit: limit)
             try emit(["cases": items], json: json) {
                 (["case   tier    state                        due                        student              school"]
                  + items.map { i in
-                    "\(String(i.caseId).padding(toLength: 6, withPad: " ", startingAt: 0)) \(i.effectiveTier.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(i.state.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0)) \(time(i.dueAt).padding(toLength: 26, withPad: " ", startingAt: 0)) \(i.studentId.padding(toLength: 20, withPad: " ", startingAt: 0)) \(i.school) \(hours(i.overdueSeconds))\(i.escalations > 0 ? " (escalated \(i.escalations)×)" : "")"
+                    "\(String(i.caseId).padding(toLength: 6, withPad: " ", startingAt: 0)) \(i.effectiveTier.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(i.state.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0)) \(time(i.dueAt).padding(toLength: 26, withPad: " ", startingAt: 0)) \(safe(i.studentId).padding(toLength: 20, withPad: " ", startingAt: 0)) \(safe(i.school)) \(hours(i.overdueSeconds))\(i.escalations > 0 ? " (escalated \(i.escalations)×)" : "")"
                  }).joined(separator: "\n")
             }
         }
@@ -83,17 +70,21 @@ struct ReferralsCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One case, as much of it as your role may see.")
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var who: ActorOptions
+        @OptionGroup var auth: AuthOptions
         @Argument(help: "The case number.") var caseID: Int64
         @Flag(help: "Print one JSON object.") var json = false
         func run() throws {
-            let (store, _) = try ReferralsCommand.context(global)
-            let view = try store.showCase(actor: who.actor, id: caseID, now: who.clock)
+            let (store, config, actor) = try ReferralsCommand.context(global, auth)
+            let view = try store.showCase(actor: actor, id: caseID, at: auth.requestedTime, rules: config.risk.cases)
             try emit(view, json: json) {
-                var lines = ["case \(view.caseId): student \(view.studentId)\(view.school.map { ", school \($0)" } ?? "") — \(view.tier.rawValue) (\(view.tier.chinese)), \(view.state.rawValue); due \(time(view.dueAt)) \(hours(view.overdueSeconds))",
+                var lines = ["case \(view.caseId): student \(safe(view.studentId))\(view.school.map { ", school \(safe($0))" } ?? "") — \(view.tier.rawValue) (\(view.tier.chinese)), \(view.state.rawValue); due \(time(view.dueAt)) \(hours(view.overdueSeconds))",
                              "next: \(view.allowedNext.map(\.rawValue).joined(separator: ", "))"]
-                lines += view.flags.map { "  flag \($0.id): \($0.tier.rawValue) \($0.kind)\($0.ruleID.map { " \($0)@\(view.flags.first?.ruleVersion ?? "")" } ?? "") \($0.reason ?? "")" }
-                lines += view.transitions.map { "  \(time($0.at)) \($0.from.rawValue) → \($0.to.rawValue) by \($0.actorRole)\($0.actorUser.map { " \($0)" } ?? "")\($0.note.map { ": \($0)" } ?? "")\($0.emergencyOverride.map { " [EMERGENCY OVERRIDE: \($0)]" } ?? "")" }
+                lines += view.flags.map { "  flag \($0.id): \($0.tier.rawValue) \($0.kind)\($0.ruleID.map { " \(safe($0))" } ?? "")\($0.ruleVersion.map { "@\(safe($0))" } ?? "") \(safe($0.reason))" }
+                lines += view.transitions.map { t in
+                    "  \(time(t.at)) \(t.from.rawValue) → \(t.to.rawValue) by \(t.actorRole)\(t.actorUser.map { " \(safe($0))" } ?? "")\(t.note.map { ": \(safe($0))" } ?? "")"
+                        + (t.emergencyOverride.map { " [EMERGENCY OVERRIDE: \(safe($0))]" } ?? "")
+                        + (t.feedback.map { " [attendance: \(safe($0.attendance)); safety: \(safe($0.safetyAdvice))\($0.nextVisit.map { "; next visit \(safe($0))" } ?? "")]" } ?? "")
+                }
                 return lines.joined(separator: "\n")
             }
         }
@@ -102,15 +93,15 @@ struct ReferralsCommand: ParsableCommand {
     struct Advance: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Move a case to its next state (the state machine of DOMAIN.md §5.4).")
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var who: ActorOptions
+        @OptionGroup var auth: AuthOptions
         @Argument(help: "The case number.") var caseID: Int64
         @Option(help: ArgumentHelp("The next state.", valueName: "state")) var to: String
         @Option(help: "What was done and why.") var note = ""
         @Flag(help: "The guardian was informed.") var guardianInformed = false
         @Option(help: ArgumentHelp("The guardian's consent: given, refused or not-asked.", valueName: "consent")) var consent = "not-asked"
-        @Option(help: ArgumentHelp("Red tier only: hand off without consent, for this reason (marked in the audit).", valueName: "reason"))
+        @Option(help: ArgumentHelp("Red tier only: hand off without consent, for this reason (the centre reviews it).", valueName: "reason"))
         var emergencyOverride: String?
-        @Option(help: "For referred_to_hospital: the hospital.") var hospital: String?
+        @Option(help: "For referred_to_hospital: the registered hospital.") var hospital: String?
         @Option(help: "For hospital_feedback: attendance.") var attendance: String?
         @Option(help: "For hospital_feedback: safety advice for the school.") var safetyAdvice: String?
         @Option(help: "For hospital_feedback: the next visit (YYYY-MM-DD).") var nextVisit: String?
@@ -122,22 +113,24 @@ struct ReferralsCommand: ParsableCommand {
         }
 
         func run() throws {
-            let (store, config) = try ReferralsCommand.context(global)
+            let (store, config, actor) = try ReferralsCommand.context(global, auth)
             let feedback = attendance.map { HospitalFeedback(attendance: $0, safetyAdvice: safetyAdvice ?? "", nextVisit: nextVisit) }
             let request = TransitionRequest(to: CaseState(rawValue: to)!, note: note, guardianInformed: guardianInformed,
                                             consent: Consent(rawValue: consent)!, emergencyOverride: emergencyOverride,
                                             feedback: feedback, hospital: hospital)
-            let view = try store.advance(actor: who.actor, id: caseID, request: request, now: who.clock, policy: config.risk.deadlines)
+            let view = try store.advance(actor: actor, id: caseID, request: request, at: auth.requestedTime, policy: config.risk.deadlines,
+                                         rules: config.risk.cases)
             try emit(view, json: json) { "case \(view.caseId) is now \(view.state.rawValue); next step due \(time(view.dueAt))" }
         }
     }
 
     struct RaiseFlag: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "flag", abstract: "Raise a flag by hand (observation, disclosure, incident): opens or joins the student's case.")
+        static let configuration = CommandConfiguration(
+            commandName: "flag",
+            abstract: "Raise a flag by hand (observation, disclosure, incident) for a student of your school: opens or joins the case there.")
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var who: ActorOptions
+        @OptionGroup var auth: AuthOptions
         @Option(help: "The student's ID.") var student: String
-        @Option(help: "The student's school code (default: your organisation).") var school: String?
         @Option(help: "The student's class.") var className: String?
         @Option(help: ArgumentHelp("red, orange or yellow.", valueName: "tier")) var tier: String
         @Option(help: ArgumentHelp("observation, disclosure or incident.", valueName: "kind")) var kind = "observation"
@@ -151,88 +144,155 @@ struct ReferralsCommand: ParsableCommand {
         }
 
         func run() throws {
-            let (store, config) = try ReferralsCommand.context(global)
-            let r = try store.raiseFlag(actor: who.actor, student: student, school: school ?? who.org, className: className,
-                                        tier: Tier(rawValue: tier)!, kind: kind, reason: reason, now: who.clock, policy: config.risk.deadlines)
+            let (store, config, actor) = try ReferralsCommand.context(global, auth)
+            let r = try store.raiseFlag(actor: actor, student: student, className: className, tier: Tier(rawValue: tier)!, kind: kind,
+                                        reason: reason, at: auth.requestedTime, policy: config.risk.deadlines, rules: config.risk.cases)
             struct Out: Encodable { var caseId: Int64; var opened: Bool }
             try emit(Out(caseId: r.caseID, opened: r.opened), json: json) { "case \(r.caseID) \(r.opened ? "opened" : "joined")" }
+        }
+    }
+
+    struct Transfer: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move an open case to the student's new school (counsellor of its school, or the centre; audited).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var auth: AuthOptions
+        @Argument(help: "The case number.") var caseID: Int64
+        @Option(help: "The new school's code.") var toSchool: String
+        @Option(help: "Why.") var reason: String
+        func run() throws {
+            let (store, config, actor) = try ReferralsCommand.context(global, auth)
+            try store.transfer(actor: actor, id: caseID, toSchool: toSchool, reason: reason, at: auth.requestedTime, rules: config.risk.cases)
+            print("case \(caseID) transferred to \(safe(toSchool))")
         }
     }
 
     struct Audit: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A case's audit trail (counsellor of its school, or the centre).")
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var who: ActorOptions
+        @OptionGroup var auth: AuthOptions
         @Argument(help: "The case number.") var caseID: Int64
         @Flag(help: "Print one JSON object.") var json = false
         func run() throws {
-            let (store, _) = try ReferralsCommand.context(global)
-            let events = try store.auditTrail(actor: who.actor, id: caseID, now: who.clock)
+            let (store, config, actor) = try ReferralsCommand.context(global, auth)
+            let events = try store.auditTrail(actor: actor, id: caseID, at: auth.requestedTime, rules: config.risk.cases)
             try emit(["events": events], json: json) {
-                events.map { "\($0.seq) \(time($0.at)) \($0.actorRole)/\($0.actorOrg)/\($0.actorUser) \($0.action) \($0.detail)" }.joined(separator: "\n")
+                events.map { "\($0.seq) \(time($0.at))\($0.clock == "drill" ? " [drill]" : "") \($0.actorRole)/\(safe($0.actorOrg))/\(safe($0.actorUser)) \($0.action) \(safe($0.detail))" }
+                    .joined(separator: "\n")
             }
         }
     }
 
     struct Assign: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set who mentors whom (the school – class – student grid), by command or from a CSV file.",
-            discussion: "CSV columns: school_code, class, student_id, mentor, role (mentor or class-teacher).")
+            abstract: "Set which mentor account mentors whom, in your school (counsellors): by command or from a CSV file.",
+            discussion: "CSV columns: school_code, class, student_id, mentor_login[, role (mentor or class-teacher)]; UTF-8 or GB18030. Rows of other schools are refused.")
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var auth: AuthOptions
         @Option(help: "A CSV file of assignments.") var file: String?
-        @Option(help: "The school code.") var school: String?
         @Option(help: "The class.") var className: String?
         @Option(help: "The student's ID.") var student: String?
-        @Option(help: "The mentor's user name.") var mentor: String?
+        @Option(help: "The mentor's login.") var mentor: String?
         @Option(help: "mentor or class-teacher.") var role = "mentor"
         func run() throws {
             let store = try global.existingStore()
-            var rows: [(String, String?, String, String, String)] = []
+            let actor = try auth.actor(store)
+            var rows: [(className: String?, student: String, mentor: String, role: String)] = []
             if let file {
-                let text = try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "\u{FEFF}", with: "")
-                for (n, line) in text.split(whereSeparator: \.isNewline).enumerated() where n > 0 {
-                    let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                for (line, f) in try SmallCSV.rows(path: file) {
                     guard f.count >= 4, !f[0].isEmpty, !f[2].isEmpty, !f[3].isEmpty else {
-                        throw CLIError("\(file): line \(n + 1): expected school_code, class, student_id, mentor[, role]")
+                        throw CLIError("\(file): line \(line): expected school_code, class, student_id, mentor_login[, role]")
                     }
-                    rows.append((f[0], f[1].isEmpty ? nil : f[1], f[2], f[3], f.count > 4 && !f[4].isEmpty ? f[4] : "mentor"))
+                    guard f[0] == actor.organisation else {
+                        throw CLIError("\(file): line \(line), column school_code: '\(safe(f[0]))' is not your school (\(actor.organisation)); nothing was recorded")
+                    }
+                    rows.append((f[1].isEmpty ? nil : f[1], f[2], f[3], f.count > 4 && !f[4].isEmpty ? f[4] : "mentor"))
                 }
             } else {
-                guard let school, let student, let mentor else { throw ValidationError("give --file, or --school, --student and --mentor") }
-                rows.append((school, className, student, mentor, role))
+                guard let student, let mentor else { throw ValidationError("give --file, or --student and --mentor") }
+                rows.append((className, student, mentor, role))
             }
-            for r in rows { try store.assign(school: r.0, className: r.1, student: r.2, mentor: r.3, role: r.4) }
+            for r in rows { try store.assign(actor: actor, student: r.student, className: r.className, mentorLogin: r.mentor, role: r.role, at: auth.requestedTime) }
             print("\(rows.count) assignment(s) recorded")
         }
     }
 
     struct Counts: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Open cases per tier and cases per state (what the health office may see).")
+        static let configuration = CommandConfiguration(abstract: "Open cases per tier (after escalation, as the queues show them) and cases per state.")
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var who: ActorOptions
+        @OptionGroup var auth: AuthOptions
         @Flag(help: "Print one JSON object.") var json = false
         func run() throws {
-            let (store, _) = try ReferralsCommand.context(global)
-            let counts = try store.caseCounts(actor: who.actor, now: who.clock)
+            let (store, _, actor) = try ReferralsCommand.context(global, auth)
+            let counts = try store.caseCounts(actor: actor, at: auth.requestedTime)
             try emit(counts, json: json) {
                 "open: " + counts.open.keys.sorted().map { "\($0) \(counts.open[$0]!)" }.joined(separator: ", ")
                     + "\nby state: " + counts.byState.keys.sorted().map { "\($0) \(counts.byState[$0]!)" }.joined(separator: ", ")
             }
         }
     }
-}
 
-struct AuditCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit", abstract: "The append-only audit log.", subcommands: [Verify.self])
-
-    struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Recompute the audit log's hash chain: detects edited, removed or reordered events.")
+    struct Reviews: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Emergency overrides waiting for the county centre's review.")
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var auth: AuthOptions
+        @Flag(help: "Reviewed ones too.") var all = false
         @Flag(help: "Print one JSON object.") var json = false
         func run() throws {
-            let result = try global.existingStore().verifyAudit()
-            try emit(result, json: json) { result.ok ? "audit log intact: \(result.events) events" : "AUDIT LOG TAMPERED: \(result.problem ?? "")" }
-            if !result.ok { throw ExitCode(1) }
+            let (store, _, actor) = try ReferralsCommand.context(global, auth)
+            let items = try store.overrideReviews(actor: actor, pendingOnly: !all, at: auth.requestedTime)
+            try emit(["reviews": items], json: json) {
+                items.isEmpty ? "no emergency override waiting for review" : items.map { r in
+                    "case \(r.caseId) \(time(r.at)) \(safe(r.school)) \(safe(r.by)) → \(r.to.rawValue): \(safe(r.reason))"
+                        + (r.reviewedAt.map { " — reviewed \(time($0)): \(safe(r.reviewNote))" } ?? " — PENDING")
+                }.joined(separator: "\n")
+            }
+        }
+    }
+
+    struct Review: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record the centre's review of a case's emergency override (audited).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var auth: AuthOptions
+        @Argument(help: "The case number.") var caseID: Int64
+        @Option(help: "What was checked and what follows.") var note: String
+        func run() throws {
+            let (store, config, actor) = try ReferralsCommand.context(global, auth)
+            let n = try store.reviewOverride(actor: actor, caseID: caseID, note: note, at: auth.requestedTime, rules: config.risk.cases)
+            print("case \(caseID): \(n) override(s) reviewed")
         }
     }
 }
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "The keyed, append-only audit log.", subcommands: [Verify.self, Checkpoint.self])
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the audit log's keyed chain: detects edited, removed, reordered or forged events and rows changed outside SchoolHealth.",
+            discussion: "With --expect CHECKPOINT (from `audit checkpoint`), also detects a log cut short or replaced since.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "A checkpoint printed by `audit checkpoint` earlier.") var expect: String?
+        @Flag(help: "Print one JSON object.") var json = false
+        func run() throws {
+            let result = try global.existingStore().verifyAudit(expect: expect)
+            try emit(result, json: json) {
+                result.ok ? "audit log intact: \(result.events) events\(result.legacyEvents > 0 ? " (\(result.legacyEvents) from before the keyed chain)" : "")\(result.checkpointEvents.map { "; the checkpoint's \($0) events are all there" } ?? "")"
+                          : "AUDIT LOG TAMPERED: \(result.problem ?? "")"
+            }
+            if !result.ok { throw ExitCode(1) }
+        }
+    }
+
+    struct Checkpoint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a signed count and head of the log, for the bureau's weekly report (administrator or health office).",
+            discussion: "Keep it outside this machine; `audit verify --expect` it later.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var auth: AuthOptions
+        func run() throws {
+            let store = try global.existingStore()
+            print(try store.auditCheckpoint(actor: try auth.actor(store)))
+        }
+    }
+}
+

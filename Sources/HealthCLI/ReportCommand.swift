@@ -3,6 +3,7 @@ import Foundation
 import HealthAnalytics
 import HealthCore
 import HealthIngest
+import HealthRisk
 import HealthStore
 import Yams
 
@@ -38,8 +39,10 @@ struct ReportCommand: ParsableCommand {
         var format: String?
         @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "path"))
         var output: String?
-        @Flag(help: "Turn small-cell suppression off (the output then contains identifiable data and says so).")
+        @Flag(help: "Turn small-cell suppression off (health office accounts only; logged; the output contains identifiable data and says so).")
         var noSuppression = false
+        @Option(help: ArgumentHelp("With --no-suppression: your login (the password is asked); or set SCHOOLHEALTH_TOKEN.", valueName: "login"))
+        var login: String?
 
         func validate() throws {
             if let by, Breakdown(rawValue: by) == nil { throw ValidationError("--by takes grade, sex or grade,sex") }
@@ -56,6 +59,17 @@ struct ReportCommand: ParsableCommand {
             let settings = try YAMLDecoder().decode(ReportSettings.self, from: settingsText)
             let config = try SchoolHealthConfig.load(directory: configDir)
             let store = try global.existingStore()
+            if noSuppression {
+                // Unsuppressed figures identify children: only the health office, and never unrecorded.
+                var auth = AuthOptions()
+                auth.login = login
+                let actor = try auth.actor(store)
+                guard actor.role == .healthOffice else {
+                    try store.recordEvent(actor: actor, action: "refused unsuppressed report", detail: CommandLine.arguments.dropFirst().joined(separator: " "))
+                    throw CLIError("--no-suppression: only a health-office account may produce unsuppressed figures")
+                }
+                try store.recordEvent(actor: actor, action: "report without suppression", detail: CommandLine.arguments.dropFirst().joined(separator: " "))
+            }
             let available = try store.reportYears()
             guard let first = from ?? available.first, let last = to ?? available.last else {
                 throw CLIError("\(global.databasePath): no screenings to report on")

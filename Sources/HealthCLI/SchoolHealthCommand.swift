@@ -11,7 +11,7 @@ public struct SchoolHealthCommand: ParsableCommand {
             Exit status: 0 on success (rejected rows are reported, not fatal); 1 when a file was refused or the \
             database failed; 64 for a usage error.
             """,
-        subcommands: [InitCommand.self, ImportCommand.self, SchoolsCommand.self, ReportCommand.self, ReferralsCommand.self, AuditCommand.self, GenerateCommand.self, DemoCommand.self])
+        subcommands: [InitCommand.self, UsersCommand.self, ImportCommand.self, SchoolsCommand.self, ReportCommand.self, ReferralsCommand.self, AuditCommand.self, StudentCommand.self, GenerateCommand.self, DemoCommand.self])
 
     public init() {}
 }

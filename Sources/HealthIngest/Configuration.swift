@@ -76,7 +76,9 @@ public struct SchoolHealthConfig: Sendable {
         var spine: SpineRules = try decode(SpineRules.self, path: spinePath)
         spine.versionTag = "\(spine.version)@\(try digest(path: spinePath).prefix(8))"
         let fitness = try FitnessConfigLoader.load(directory: directory)
-        let risk = try RiskRulesLoader.load(path: directory + "/rules/risk.yaml")
+        let riskPath = directory + "/rules/risk.yaml"
+        var risk = try RiskRulesLoader.load(path: riskPath)
+        risk.versionTag = "\(risk.version)@\(try digest(path: riskPath).prefix(8))"
 
         let profileDir = directory + "/profiles"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: profileDir)) ?? [])

@@ -15,12 +15,14 @@ struct PsychImporter: RecordImporter {
         var schoolYear: Int
         var scores: PsychScores
         var rule: RiskRule?
+        /// The rule's version and the rule set's tag with its SHA-256 prefix (`RiskRules.recordedVersion`).
+        var ruleVersion: String?
         var deadlines: DeadlinePolicy
         var now: Int
     }
     static let kind = ScreeningKind.psych
     static let profileKind = "psych"
-    static func ruleVersion(_ config: SchoolHealthConfig) -> String { config.risk.version }
+    static func ruleVersion(_ config: SchoolHealthConfig) -> String { config.risk.versionTag }
 
     let rules: RiskRules
     let options: ImportOptions
@@ -51,7 +53,7 @@ struct PsychImporter: RecordImporter {
     static func write(_ record: Record, line: Int, into session: ImportSession) throws -> RowWrite {
         .outcome(try session.write(psych: record.scores, student: record.student, sex: record.sex.rawValue, school: record.school,
                                    grade: record.grade.rawValue, className: record.className, date: record.date.description,
-                                   schoolYear: record.schoolYear, rule: record.rule, deadlines: record.deadlines, now: record.now, line: line))
+                                   schoolYear: record.schoolYear, rule: record.rule, ruleVersion: record.ruleVersion, deadlines: record.deadlines, now: record.now, line: line))
     }
 
     private mutating func score(_ record: CSVRecord, _ column: Int?, _ range: ClosedRange<Int>, what: String) -> Int? {
@@ -146,7 +148,7 @@ struct PsychImporter: RecordImporter {
         // A flag's clock starts at the screening (noon, China time), so an old screening imported late is already overdue.
         let now = date.daysSinceEpoch * 86400 + 4 * 3600
         return .record(Record(student: id.rawValue, sex: sex, school: school, grade: grade, className: who.className, date: date,
-                              schoolYear: date.schoolYear(startMonth: 9), scores: scores, rule: rule, deadlines: rules.deadlines, now: now),
+                              schoolYear: date.schoolYear(startMonth: 9), scores: scores, rule: rule, ruleVersion: rule.map(rules.recordedVersion), deadlines: rules.deadlines, now: now),
                        line: record.line)
     }
 }

@@ -63,6 +63,8 @@ public final class RejectsFile: RejectionSink {
         if handle == nil {
             let header = Data([0xEF, 0xBB, 0xBF] + Array("file,line,column,value,reason\r\n".utf8))
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            // An older file of that name keeps its mode through O_TRUNC: rejected rows are students' data.
+            if fd >= 0 { _ = fchmod(fd, 0o600) }
             guard fd >= 0 else {
                 throw IngestError.outputUnwritable(file: path, reason: String(cString: strerror(errno)))
             }

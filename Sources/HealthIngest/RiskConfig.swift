@@ -68,6 +68,17 @@ public enum RiskRulesLoader {
                 }
             }
         }
-        return RiskRules(version: version, status: status, rules: rules, deadlines: DeadlinePolicy(deadlines: deadlines))
+        var cases = CaseRules()
+        if let c = top["cases"]?.mapping {
+            func positive(_ key: String) throws(IngestError) -> Int? {
+                guard let node = c[key] else { return nil }
+                guard let v = node.int, v > 0 else { throw fail(node, "cases.\(key) must be a whole number above 0") }
+                return v
+            }
+            cases.closedRetentionDays = try positive("closedRetentionDays") ?? cases.closedRetentionDays
+            cases.noteLimit = try positive("noteLimit") ?? cases.noteLimit
+            cases.reasonLimit = try positive("reasonLimit") ?? cases.reasonLimit
+        }
+        return RiskRules(version: version, status: status, rules: rules, deadlines: DeadlinePolicy(deadlines: deadlines), cases: cases)
     }
 }

@@ -10,47 +10,74 @@ public struct CaseFacts: Sendable, Equatable {
     public var referredToCentre: Bool
     /// The hospital it was referred to, if any.
     public var hospital: String?
+    /// When it was closed (seconds since 1970), if it is.
+    public var closedAt: Int?
     public init(caseID: Int64, studentID: String, school: String, className: String?, tier: Tier, state: CaseState,
-                referredToCentre: Bool, hospital: String?) {
+                referredToCentre: Bool, hospital: String?, closedAt: Int? = nil) {
         self.caseID = caseID; self.studentID = studentID; self.school = school; self.className = className; self.tier = tier
-        self.state = state; self.referredToCentre = referredToCentre; self.hospital = hospital
+        self.state = state; self.referredToCentre = referredToCentre; self.hospital = hospital; self.closedAt = closedAt
     }
 }
 
 /// Least privilege, enforced in the library (DOMAIN.md §6): mentor — own students; counsellor — own school;
 /// centre — cases referred to the centre; hospital — cases referred to it (minimum-necessary fields);
-/// health office — counts only, never a case.
+/// health office — counts only, never a case; administrator — accounts only, never a case.
+/// Closed cases leave the centre's and hospital's scope `CaseRules.closedRetentionDays` after closing.
 public enum Access {
-    /// Whether `actor` may see the case at all. `mentorOf` says whether the actor mentors the student.
-    public static func canRead(_ actor: Actor, _ c: CaseFacts, mentorOf: Bool) -> Bool {
+    /// Whether `actor` may see the case at all at `now`. `mentorOf` says whether the actor mentors the student.
+    public static func canRead(_ actor: Actor, _ c: CaseFacts, mentorOf: Bool, now: Int, rules: CaseRules = CaseRules()) -> Bool {
+        let retained = c.closedAt.map { now - $0 <= rules.closedRetentionDays * 86400 } ?? true
         switch actor.role {
-        case .mentor: return mentorOf
+        case .mentor: return mentorOf && c.school == actor.organisation
         case .counsellor: return c.school == actor.organisation
-        case .centre: return c.referredToCentre
-        case .hospital: return c.hospital == actor.organisation
-        case .healthOffice: return false
+        case .centre: return c.referredToCentre && retained
+        case .hospital: return c.hospital != nil && c.hospital == actor.organisation && !actor.organisation.isEmpty && retained
+        case .healthOffice, .admin: return false
         }
     }
 
-    /// Whether `actor` may raise a flag for a student of `school` (mentors for their own students only).
-    public static func canFlag(_ actor: Actor, school: String, mentorOf: Bool) -> Bool {
+    /// Whether `actor` may raise a flag for a student. `studentSchool` is the school the student is known at
+    /// *from the actor's side*: for a counsellor, their own school if the student is on its records (else nil);
+    /// for a mentor, the school of their assignment (else nil). A student of another school and a student who
+    /// does not exist look the same: nil.
+    public static func canFlag(_ actor: Actor, studentSchool: String?, mentorOf: Bool) -> Bool {
+        guard let studentSchool, studentSchool == actor.organisation else { return false }
         switch actor.role {
         case .mentor: return mentorOf
-        case .counsellor: return school == actor.organisation
-        case .centre, .hospital, .healthOffice: return false
+        case .counsellor: return true
+        case .centre, .hospital, .healthOffice, .admin: return false
+        }
+    }
+
+    /// Who may move a case to another school: the counsellor of its school, or the centre for a case it holds.
+    public static func canTransfer(_ actor: Actor, _ c: CaseFacts, now: Int, rules: CaseRules = CaseRules()) -> Bool {
+        guard c.state != .closed else { return false }
+        switch actor.role {
+        case .counsellor: return c.school == actor.organisation
+        case .centre: return canRead(actor, c, mentorOf: false, now: now, rules: rules)
+        default: return false
         }
     }
 
     /// Whether `actor` may read the audit trail of a case they can read (not mentors, not the hospital).
     public static func canReadAudit(_ actor: Actor) -> Bool { actor.role == .counsellor || actor.role == .centre }
 
+    /// Who reviews emergency overrides: the county centre.
+    public static func canReviewOverrides(_ actor: Actor) -> Bool { actor.role == .centre }
+
+    /// Who answers a student's or guardian's request to see or erase their data (PIPL arts. 44–47): the
+    /// counsellor of the student's school, for what the school holds.
+    public static func canServeDataRequest(_ actor: Actor, studentKnownAtOwnSchool: Bool) -> Bool {
+        actor.role == .counsellor && studentKnownAtOwnSchool
+    }
+
     /// The fields of a case a role may see.
     public enum View: Sendable {
-        /// Mentor: tier, state and actions; no scores, no notes.
+        /// Mentor: tier, state and actions; no scores, no notes, no hospital feedback.
         case actions
         /// Counsellor, centre: everything about the case.
         case full
-        /// Hospital: identity, tier, referral and consent; not the school's notes or screening scores.
+        /// Hospital: identity, tier, referral and consent; not the school's notes, screening scores or feedback text.
         case minimumNecessary
     }
 
@@ -59,7 +86,7 @@ public enum Access {
         case .mentor: return .actions
         case .counsellor, .centre: return .full
         case .hospital: return .minimumNecessary
-        case .healthOffice: return nil
+        case .healthOffice, .admin: return nil
         }
     }
 }

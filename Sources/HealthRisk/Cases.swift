@@ -1,4 +1,5 @@
 import HealthCore
+import Foundation
 
 /// Risk tier of a psychological-crisis flag or case (DOMAIN.md §5.3): red is the most urgent.
 public enum Tier: String, Sendable, Codable, CaseIterable, Comparable {
@@ -55,19 +56,47 @@ public enum CaseState: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// The roles that work with cases.
+/// The roles of accounts. Administrators manage accounts and read no case.
 public enum Role: String, Sendable, Codable, CaseIterable {
     case mentor, counsellor, centre, hospital
     case healthOffice = "health-office"
+    case admin
 }
 
-/// Who is acting: passed by the CLI (and later by a web app that has authenticated the user).
+/// Who is acting: made only by authenticating a registered account (`Store.authenticate`), never from a flag.
+/// Role and organisation are the account's.
 public struct Actor: Sendable, Equatable, Codable {
-    public var role: Role
-    /// The school code (counsellor, mentor), centre or hospital the user works for.
-    public var organisation: String
-    public var user: String
-    public init(role: Role, organisation: String, user: String) { self.role = role; self.organisation = organisation; self.user = user }
+    public let role: Role
+    /// The school code (counsellor, mentor), centre or hospital the account belongs to.
+    public let organisation: String
+    /// The account's login.
+    public let user: String
+    /// The account's row, or nil for the system itself (imports, escalation).
+    public let accountID: Int64?
+    package init(role: Role, organisation: String, user: String, accountID: Int64?) {
+        self.role = role; self.organisation = organisation; self.user = user; self.accountID = accountID
+    }
+
+    /// The system acting on its own (escalation, an import's rule flags), recorded as such.
+    package static func system(_ what: String, organisation: String = "") -> Actor {
+        Actor(role: .counsellor, organisation: organisation, user: "system: \(what)", accountID: nil)
+    }
+}
+
+/// Case handling rules of `Config/rules/risk.yaml` (`cases:`).
+public struct CaseRules: Sendable, Equatable {
+    /// Days a closed case stays in the centre's and hospital's scope.
+    public var closedRetentionDays = 365
+    /// The longest note on a transition, and the longest reason (flag, override, review), in characters.
+    public var noteLimit = 2000
+    public var reasonLimit = 500
+    public init() {}
+
+    /// Throws when a text is longer than its limit.
+    public func check(note: String? = nil, reason: String? = nil) throws(TransitionError) {
+        if let note, note.count > noteLimit { throw .tooLong(field: "note", limit: noteLimit, length: note.count) }
+        if let reason, reason.count > reasonLimit { throw .tooLong(field: "reason", limit: reasonLimit, length: reason.count) }
+    }
 }
 
 /// Consent recorded with a transition.
@@ -114,6 +143,9 @@ public enum TransitionError: Error, Equatable, CustomStringConvertible {
     case overrideNotAllowed(tier: Tier)
     case feedbackRequired
     case clinicalNotesNotAllowed
+    case overrideReasonRequired
+    case tooLong(field: String, limit: Int, length: Int)
+    case hospitalNotRegistered(String)
 
     public var description: String {
         switch self {
@@ -124,6 +156,9 @@ public enum TransitionError: Error, Equatable, CustomStringConvertible {
         case let .overrideNotAllowed(tier): return "an emergency override is only for red-tier cases; this case is \(tier.rawValue)"
         case .feedbackRequired: return "hospital feedback needs attendance and safety advice (and the next visit, if any)"
         case .clinicalNotesNotAllowed: return "hospital feedback to the school carries attendance, safety advice and the next visit only; leave clinical notes out of the note"
+        case .overrideReasonRequired: return "an emergency override needs a reason (--emergency-override REASON, not empty); the county centre reviews every override"
+        case let .tooLong(field, limit, length): return "the \(field) is \(length) characters long; at most \(limit) are kept (Config/rules/risk.yaml cases)"
+        case let .hospitalNotRegistered(name): return "'\(name)' is not a registered hospital (a hospital needs an account: schoolhealth users add … --role hospital --org NAME); use --hospital with its organisation name"
         }
     }
 }
@@ -131,9 +166,12 @@ public enum TransitionError: Error, Equatable, CustomStringConvertible {
 /// The referral state machine: which transitions are legal, for whom, and under which conditions. Pure.
 public enum ReferralStateMachine {
     /// Checks a request against the rules; throws the reason it is refused.
-    public static func check(from state: CaseState, tier: Tier, actor: Actor, request r: TransitionRequest) throws(TransitionError) {
+    public static func check(from state: CaseState, tier: Tier, actor: Actor, request r: TransitionRequest,
+                             rules: CaseRules = CaseRules()) throws(TransitionError) {
         guard state.next.contains(r.to) else { throw .illegal(from: state, to: r.to, allowed: state.next) }
         guard actor.role == r.to.actingRole else { throw .wrongRole(to: r.to, needed: r.to.actingRole, actor: actor.role) }
+        try rules.check(note: r.note, reason: r.emergencyOverride)
+        if let reason = r.emergencyOverride, reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .overrideReasonRequired }
         if r.to.isHandOff && r.consent != .given {
             guard r.emergencyOverride != nil else { throw .consentRequired(to: r.to) }
             guard tier == .red else { throw .overrideNotAllowed(tier: tier) }
@@ -142,6 +180,8 @@ public enum ReferralStateMachine {
         }
         if r.to == .hospitalFeedback {
             guard let f = r.feedback, !f.attendance.isEmpty, !f.safetyAdvice.isEmpty else { throw .feedbackRequired }
+            try rules.check(reason: f.attendance)
+            try rules.check(reason: f.safetyAdvice)
             if !r.note.isEmpty { throw .clinicalNotesNotAllowed }
         }
     }

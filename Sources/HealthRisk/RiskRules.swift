@@ -120,12 +120,23 @@ public struct RiskRule: Sendable, Equatable {
 /// The rule set of `Config/rules/risk.yaml` and its deadlines.
 public struct RiskRules: Sendable {
     public var version: String
+    /// `version@` and the first 8 hex digits of the file's SHA-256: what flags and screenings record, so that an
+    /// edited file (say, with the red rules removed) is never recorded under the approved version.
+    public var versionTag: String
     public var status: String
     public var rules: [RiskRule]
     public var deadlines: DeadlinePolicy
-    public init(version: String, status: String, rules: [RiskRule], deadlines: DeadlinePolicy) {
-        self.version = version; self.status = status; self.rules = rules; self.deadlines = deadlines
+    public var cases: CaseRules
+    public init(version: String, status: String, rules: [RiskRule], deadlines: DeadlinePolicy, cases: CaseRules = CaseRules(),
+                versionTag: String? = nil) {
+        self.version = version; self.status = status; self.rules = rules; self.deadlines = deadlines; self.cases = cases
+        self.versionTag = versionTag ?? version
     }
+
+    /// What a flag raised by `rule` records as its version: the rule's own and the rule set's tag.
+    ///
+    ///     rules.recordedVersion(of: rule)   // "1 (risk 2025.1-proposal@3f2a9c1d)"
+    public func recordedVersion(of rule: RiskRule) -> String { "\(rule.version) (risk \(versionTag))" }
 
     /// The most urgent rule the scores meet (the first in the file among equals), or nil.
     public func evaluate(_ scores: PsychScores) -> RiskRule? {

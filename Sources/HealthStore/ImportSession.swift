@@ -1,6 +1,8 @@
 public import HealthCore
 internal import GRDB
+import Foundation
 internal import CSQLite
+import HealthRisk
 
 /// What kind of screening a batch holds.
 public enum ScreeningKind: String, Sendable, CaseIterable {
@@ -91,12 +93,19 @@ extension Store {
                         """, arguments: [header.kind.rawValue, header.fileName, header.sha256, header.fileBytes,
                                          header.encoding, header.profile, header.ruleVersion, now])
                     let batch = db.lastInsertedRowID
-                    let session = try ImportSession(db: db, table: header.kind.table, batch: batch, path: path)
+                    let session = try ImportSession(db: db, table: header.kind.table, batch: batch, path: path, store: self)
                     let decision = try body(session)
                     try session.close()
                     let c = session.counts
                     try db.execute(sql: "UPDATE import_batch SET rows_read = ?, inserted = ?, updated = ?, unchanged = ?, rejected = ?, layout = ? WHERE id = ?",
                                    arguments: [c.rowsRead, c.inserted, c.updated, c.unchanged, c.rejected, session.layout, batch])
+                    if decision == .commit {
+                        // Who imported what: the file, its digest and counts (imports are not yet made by accounts:
+                        // the operating-system user is recorded).
+                        try Ledger.append(db, store: self, at: Int(Date().timeIntervalSince1970), actor: .system("import by \(NSUserName())"),
+                                          action: "import", caseID: nil,
+                                          detail: "batch \(batch) \(header.kind.rawValue) \(header.fileName) sha256 \(header.sha256.prefix(16)): \(c.inserted) inserted, \(c.updated) updated, \(c.unchanged) unchanged, \(c.rejected) rejected")
+                    }
                     outcome = decision == .commit ? .committed(batch: batch) : .rolledBack(batch: batch)
                     return decision == .commit ? .commit : .rollback
                 }
@@ -118,6 +127,8 @@ public final class ImportSession {
     let table: ScreeningTable
     let batch: Int64
     let path: String
+    /// For the audit log (flags raised by rules) and the drill mark.
+    let store: Store
     /// The counts recorded with the batch; the importer keeps them up to date.
     public var counts = BatchCounts()
     /// How the file was read (header lines, delimiter, column mapping), as JSON, recorded with the batch.
@@ -136,7 +147,8 @@ public final class ImportSession {
     /// Finds a student's school from their other records (for exports without a school column).
     var schoolLookup: OpaquePointer?
 
-    init(db: Database, table: ScreeningTable, batch: Int64, path: String) throws {
+    init(db: Database, table: ScreeningTable, batch: Int64, path: String, store: Store) throws {
+        self.store = store
         self.db = db; self.table = table; self.batch = batch; self.path = path
         valueCount = table.columns.count
         scratch = .allocate(capacity: valueCount)

@@ -22,6 +22,7 @@ enum Migrations {
         Step(id: "v3-psych-cases-audit", apply: v3),
         Step(id: "v4-screenings-by-year", apply: v4),
         Step(id: "v5-layouts-schools", apply: v5),
+        Step(id: "v6-accounts-keyed-audit", apply: v6),
     ]
 
     static var identifiers: [String] { steps.map(\.id) }
@@ -568,6 +569,61 @@ enum Migrations {
                 code  TEXT NOT NULL REFERENCES school(code),
                 written TEXT NOT NULL     -- as the list wrote it
             );
+            """)
+    }
+
+    // MARK: - v6
+
+    static func v6(_ db: Database) throws {
+        try db.execute(sql: """
+            -- Registered accounts: every referral command acts as one. Passwords as scrypt digests, tokens as
+            -- HMAC digests keyed with the audit key (outside this file).
+            CREATE TABLE account (
+                id            INTEGER PRIMARY KEY,
+                login         TEXT    NOT NULL UNIQUE,
+                display_name  TEXT    NOT NULL,
+                role          TEXT    NOT NULL,   -- admin | mentor | counsellor | centre | hospital | health-office
+                organisation  TEXT    NOT NULL,
+                password_kdf  TEXT,
+                token_digest  TEXT,
+                created_at    INTEGER NOT NULL,
+                disabled_at   INTEGER
+            );
+            -- Settings of this database: drill = 1 for a drill database (times may be set by hand).
+            CREATE TABLE store_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            -- Mentors by account, not by name (two teachers may share a name). The v5 grid matched names and cannot
+            -- be carried over safely: it is kept, renamed, for the school to re-enter.
+            ALTER TABLE mentor_assignment RENAME TO mentor_assignment_by_name_v5;
+            CREATE TABLE mentor_of (
+                account_id  INTEGER NOT NULL REFERENCES account(id),
+                school_code TEXT    NOT NULL,
+                class_name  TEXT,
+                student_id  TEXT    NOT NULL,
+                role        TEXT    NOT NULL,   -- mentor | class-teacher
+                PRIMARY KEY (account_id, student_id, role)
+            );
+            CREATE INDEX mentor_of_student ON mentor_of(student_id);
+            -- One open case per student and school: a school's flag never joins another school's case.
+            DROP INDEX psych_case_open;
+            CREATE UNIQUE INDEX psych_case_open ON psych_case(student_id, school_code) WHERE state <> 'closed';
+            CREATE INDEX psych_case_student ON psych_case(student_id);
+            -- The keyed chain (AuditChain.mac) and what each event wrote.
+            ALTER TABLE audit_event ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE audit_event ADD COLUMN clock TEXT NOT NULL DEFAULT 'system';
+            ALTER TABLE audit_event ADD COLUMN actor_account INTEGER;
+            ALTER TABLE audit_event ADD COLUMN subjects TEXT NOT NULL DEFAULT '';
+            ALTER TABLE case_transition ADD COLUMN clock TEXT NOT NULL DEFAULT 'system';
+            ALTER TABLE case_transition ADD COLUMN hospital TEXT;
+            ALTER TABLE psych_flag ADD COLUMN clock TEXT NOT NULL DEFAULT 'system';
+            -- Emergency overrides wait for the county centre's review.
+            CREATE TABLE override_review (
+                transition_id    INTEGER PRIMARY KEY REFERENCES case_transition(id),
+                case_id          INTEGER NOT NULL REFERENCES psych_case(id),
+                reviewed_at      INTEGER,
+                reviewer_account INTEGER REFERENCES account(id),
+                review_note      TEXT
+            );
+            CREATE INDEX override_review_pending ON override_review(case_id) WHERE reviewed_at IS NULL;
             """)
     }
 }

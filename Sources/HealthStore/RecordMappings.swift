@@ -1,6 +1,8 @@
 public import HealthCore
 public import HealthRisk
 internal import CSQLite
+internal import GRDB
+import Foundation
 
 /// Column values of the screening tables, in the order of `ScreeningTable.vision` / `.spine` / `.fitness`.
 extension ImportSession {
@@ -164,21 +166,22 @@ extension ImportSession {
     /// Writes one psychological screening (scores only). When a risk rule matched a newly stored or changed
     /// result, a flag is raised: it opens the student's case or joins the open one.
     public func write(psych s: PsychScores, student: String, sex: Int, school: String, grade: Int, className: String?, date: String,
-                      schoolYear: Int, rule: RiskRule?, deadlines: DeadlinePolicy, now: Int, line: Int) throws -> WriteOutcome {
+                      schoolYear: Int, rule: RiskRule?, ruleVersion: String?, deadlines: DeadlinePolicy, now: Int, line: Int) throws -> WriteOutcome {
         var put = Filler(values: values)
         put(.text(student)); put(.text(date)); put(.text(s.instrument.rawValue))
         put(.int(Int64(schoolYear))); put(.text(school)); put(.int(Int64(grade))); put(Self.text(className)); put(.int(Int64(sex)))
         put(Self.int(s.total)); put(Self.int(s.item9)); put(Self.int(s.validity)); put(Self.int(s.item85)); put(Self.int(s.item97))
         put(Self.int(s.positiveItems)); put(Self.int(s.factorMaxHundredths)); put(Self.int(s.informant))
-        put(Self.text(rule?.tier.rawValue)); put(Self.text(rule?.id)); put(Self.text(rule?.version))
+        put(Self.text(rule?.tier.rawValue)); put(Self.text(rule?.id)); put(Self.text(ruleVersion))
         let outcome = try writeValues(line: line)
         if let rule, outcome == .inserted || outcome == .updated {
             do {
-                _ = try Ledger.flag(db, student: student, school: school, className: className, tier: rule.tier, kind: "rule",
-                                    ruleID: rule.id, ruleVersion: rule.version,
-                                    reason: "\(s.instrument.rawValue) \(rule.condition.description) (\(rule.source))",
-                                    actor: Actor(role: .counsellor, organisation: school, user: "import batch \(batch)"),
-                                    now: now, policy: deadlines, batch: batch)
+                // The deadline runs from the screening (`now` is its time); the audit event has the clock's time.
+                _ = try CaseRows.flag(db, store: store, student: student, school: school, className: className, tier: rule.tier, kind: "rule",
+                                      ruleID: rule.id, ruleVersion: ruleVersion,
+                                      reason: "\(s.instrument.rawValue) \(rule.condition.description) (\(rule.source))",
+                                      actor: .system("import batch \(batch)", organisation: school),
+                                      raisedAt: now, auditAt: Int(Date().timeIntervalSince1970), policy: deadlines, batch: batch)
             } catch let error as StoreError { throw error } catch { throw StoreError(error, path: path) }
         }
         return outcome

@@ -2,6 +2,7 @@ public import HealthCore
 internal import GRDB
 internal import CSQLite
 import Foundation
+import Crypto
 
 /// The SchoolHealth database: one SQLite file, owned by this module alone.
 ///
@@ -11,17 +12,39 @@ public final class Store: Sendable {
     /// Where the database lives (":memory:" for an in-memory one).
     public let path: String
     let queue: DatabaseQueue
+    /// The audit chain's key (`AuditKeyFile`), or nil when its file is missing: then nothing that must be
+    /// audited can be done.
+    let auditKey: SymmetricKey?
+    /// Where the key is (or should be).
+    public let auditKeyPath: String
+    /// A drill database: times may be set by hand (`at:`), and every row and event says "drill".
+    public let isDrill: Bool
 
-    init(path: String, queue: DatabaseQueue) {
+    init(path: String, queue: DatabaseQueue, auditKey: SymmetricKey?, auditKeyPath: String, isDrill: Bool) {
         self.path = path
         self.queue = queue
+        self.auditKey = auditKey
+        self.auditKeyPath = auditKeyPath
+        self.isDrill = isDrill
+    }
+
+    /// Where a database's audit key is kept unless told otherwise: `$SCHOOLHEALTH_AUDIT_KEY`, or beside it.
+    public static func defaultAuditKeyPath(for path: String) -> String {
+        ProcessInfo.processInfo.environment["SCHOOLHEALTH_AUDIT_KEY"] ?? path + ".auditkey"
     }
 
     /// Opens (creating if needed) and migrates the database at `path`.
     ///
+    /// A new database file is created readable by its owner only (SQLite gives its `-wal` and `-shm` the same
+    /// mode), with a new audit key at `auditKeyPath` (owner-only too); `drill` marks a new database as a drill
+    /// database for good. An existing file readable by others is narrowed to its owner.
     /// Refuses a database written by a newer SchoolHealth rather than guessing at its schema.
-    public static func open(path: String, busyTimeoutSeconds: Double = 30) throws(StoreError) -> Store {
+    public static func open(path: String, auditKeyPath: String? = nil, drill: Bool = false,
+                            busyTimeoutSeconds: Double = 30) throws(StoreError) -> Store {
         _ = disableMemoryStatistics
+        let keyPath = auditKeyPath ?? defaultAuditKeyPath(for: path)
+        let isNew = try PrivateFiles.createDatabaseFile(path)
+        var key = try AuditKeyFile.load(keyPath, createIfMissing: false)
         var config = Configuration()
         config.busyMode = .timeout(busyTimeoutSeconds)
         config.prepareDatabase { db in
@@ -35,8 +58,22 @@ public final class Store: Sendable {
         while true {
             do {
                 let queue = try DatabaseQueue(path: path, configuration: config)
-                let store = Store(path: path, queue: queue)
-                try store.migrate()
+                try queue.inDatabase { db in try Migrations.migrate(db, path: path) }
+                // A new key starts a new keyed chain: for a new database, or one from before keyed audit (v5).
+                // An existing key never starts one, so a log emptied by someone holding the file stays broken.
+                var newKey = false
+                if key == nil {
+                    // Another process opening the new database at the same time may have created it meanwhile.
+                    key = try AuditKeyFile.load(keyPath, createIfMissing: false)
+                    if key == nil, try queue.read({ db in try Ledger.keyedEvents(db) }) == 0 {
+                        key = try AuditKeyFile.load(keyPath, createIfMissing: true)
+                        newKey = true
+                    }
+                }
+                let store = Store(path: path, queue: queue, auditKey: key, auditKeyPath: keyPath,
+                                  isDrill: isNew && drill ? try queue.write { db in try Settings.drill(db, markNew: true) }
+                                                          : try queue.read { db in try Settings.drill(db, markNew: false) })
+                if newKey { try store.startChain() }
                 return store
             } catch {
                 let failure = StoreError(error, path: path)
@@ -52,21 +89,20 @@ public final class Store: Sendable {
     /// SQLite keeps global allocation statistics behind a mutex unless told not to, once, before first use.
     private static let disableMemoryStatistics: Void = { _ = schoolhealth_sqlite3_disable_memstatus() }()
 
-    /// A private in-memory database with the current schema: for tests and dry runs.
-    public static func inMemory() throws(StoreError) -> Store {
+    /// A private in-memory database with the current schema and a fresh audit key: for tests and dry runs.
+    public static func inMemory(drill: Bool = false) throws(StoreError) -> Store {
         do {
-            let store = Store(path: ":memory:", queue: try DatabaseQueue())
-            try store.migrate()
+            let queue = try DatabaseQueue()
+            try queue.inDatabase { db in try Migrations.migrate(db, path: ":memory:") }
+            let store = Store(path: ":memory:", queue: queue, auditKey: SymmetricKey(size: .bits256), auditKeyPath: ":memory:",
+                              isDrill: try queue.write { db in try Settings.drill(db, markNew: drill) })
+            try store.startChain()
             return store
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError(error, path: ":memory:")
         }
-    }
-
-    private func migrate() throws {
-        try queue.inDatabase { db in try Migrations.migrate(db, path: path) }
     }
 
     /// The schema steps this database has applied, oldest first.

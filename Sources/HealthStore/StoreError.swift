@@ -12,6 +12,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case busy(path: String)
     /// Anything else SQLite reported.
     case sqlite(path: String, code: Int32, message: String)
+    /// The audit key file is not there: nothing that must be audited can be done.
+    case auditKeyMissing(path: String)
+    /// The audit key file is there but is not a key.
+    case auditKeyUnreadable(path: String)
 
     public var description: String {
         switch self {
@@ -27,6 +31,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "\(path): the database is busy (another import or report holds it). Try again in a moment."
         case let .sqlite(path, code, message):
             return "\(path): database error \(code): \(message)"
+        case let .auditKeyMissing(path):
+            return "\(path): the audit key file is missing, so nothing that is audited can be done. Restore it from its backup (or set SCHOOLHEALTH_AUDIT_KEY to where it is); a new key cannot verify the old log."
+        case let .auditKeyUnreadable(path):
+            return "\(path): the audit key file cannot be read or created, or it is not 64 hex digits. Restore it from its backup."
         }
     }
 }

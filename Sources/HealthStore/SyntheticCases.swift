@@ -5,7 +5,7 @@ import Foundation
 extension Store {
     /// Fills the database with synthetic cases and audit history, for drills and the queue benchmark.
     /// `cases` open cases spread over `schools` schools (S001…), a third of them referred to the centre,
-    /// and `auditEvents` events in a valid hash chain. Students are made up ("SYN…").
+    /// and `auditEvents` events in the valid keyed chain. Students are made up ("SYN…").
     public func seedSyntheticCases(cases: Int, schools: Int, auditEvents: Int, now: Int, policy: DeadlinePolicy) throws {
         try write { db in
             var rng: UInt64 = 0x5EED
@@ -31,20 +31,13 @@ extension Store {
                     [CaseState.referredToHospital, .hospitalFeedback].contains(state) ? "H1" : nil, tier.urgency,
                 ])
             }
-            let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
-            var seq: Int64 = last?["seq"] ?? 0
-            var prev: String = last?["hash"] ?? String(repeating: "0", count: 64)
-            let audit = try db.makeStatement(sql: """
-                INSERT INTO audit_event (seq, at, actor_user, actor_role, actor_org, action, case_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            // The seeded rows are adopted into the keyed log, then `auditEvents` synthetic reads follow.
+            try Ledger.adopt(db, store: self, table: "psych_case", at: now)
             for i in 0..<auditEvents {
-                seq += 1
                 let caseID = Int64(1 + next(max(1, cases)))
-                let at = now - (auditEvents - i)
-                let user = "user\(next(200))"
-                let hash = Ledger.chainHash(prev: prev, seq: seq, at: at, user: user, role: "counsellor", org: "S001", action: "read", caseID: caseID, detail: "synthetic")
-                try audit.execute(arguments: [seq, at, user, "counsellor", "S001", "read", caseID, "synthetic", prev, hash])
-                prev = hash
+                try Ledger.append(db, store: self, at: now - (auditEvents - i),
+                                  actor: Actor(role: .counsellor, organisation: "S001", user: "user\(next(200))", accountID: nil),
+                                  action: "read", caseID: caseID, detail: "synthetic")
             }
         }
     }

@@ -160,7 +160,7 @@ extension SyntheticCounty {
         let writer = try CSVFileWriter(path: path, gb18030: false, bom: true, lineEnding: "\r\n")
         let grid = try CSVFileWriter(path: mentors, gb18030: false, bom: true, lineEnding: "\r\n")
         try writer.write("学籍号,性别,学校代码,年级编号,班级,测评日期,量表,总分,第9题,效度量表,第85题,第97题")
-        try grid.write("school_code,class,student_id,mentor,role")
+        try grid.write("school_code,class,student_id,mentor_login,role")
         var rows = 0
         for (s, grade) in roster(year: y) where grade >= 4 {
             var rng = SplitMix64(seed: seed ^ 0x5053_5943 ^ (UInt64(year) << 32) ^ s.id.hashValueStable)
@@ -180,7 +180,7 @@ extension SyntheticCounty {
                           "MHT", String(total), "", String(Int(rng.next() % 9)), rng.unit() < 0.008 ? "是" : "否", rng.unit() < 0.005 ? "是" : "否"]
             }
             try writer.write(fields.joined(separator: ","))
-            try grid.write([school, String(s.classNo), s.id, "班主任-\(school)-\(grade)-\(s.classNo)", "class-teacher"].joined(separator: ","))
+            try grid.write([school, String(s.classNo), s.id, "ct-\(school)-\(grade)-\(s.classNo)", "class-teacher"].joined(separator: ","))
             rows += 1
         }
         try writer.close()

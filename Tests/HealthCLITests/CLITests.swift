@@ -18,7 +18,21 @@ struct RunResult {
 
 /// Runs the binary to completion.
 @discardableResult
-func schoolhealth(_ arguments: [String], in directory: String? = nil) throws -> RunResult {
+/// The token a command printed ("token (shown once; …): sht_…").
+func printedToken(_ r: RunResult) -> String? {
+    r.stdout.split(separator: "\n").first { $0.hasPrefix("token ") }.flatMap { $0.split(separator: " ").last.map(String.init) }
+}
+
+/// Adds an account with a token (as the administrator whose token is given) and returns the new token.
+func addAccount(db: String, admin: String, login: String, role: String, org: String) throws -> String {
+    let r = try schoolhealth(["users", "add", login, "--db", db, "--role", role, "--org", org, "--token", "--no-password"], token: admin)
+    guard r.status == 0, let t = printedToken(r) else { throw CommandFailure(r.stderr) }
+    return t
+}
+
+struct CommandFailure: Error { var message: String; init(_ m: String) { message = m } }
+
+func schoolhealth(_ arguments: [String], in directory: String? = nil, token: String? = nil, stdin: String? = nil) throws -> RunResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
@@ -26,11 +40,19 @@ func schoolhealth(_ arguments: [String], in directory: String? = nil) throws -> 
     var env = ProcessInfo.processInfo.environment
     env["SCHOOLHEALTH_CONFIG"] = TestSupport.configDirectory
     env.removeValue(forKey: "SCHOOLHEALTH_DB")
+    env.removeValue(forKey: "SCHOOLHEALTH_TOKEN")
+    env.removeValue(forKey: "SCHOOLHEALTH_AUDIT_KEY")
+    if let token { env["SCHOOLHEALTH_TOKEN"] = token }
     process.environment = env
-    let out = Pipe(), err = Pipe()
+    let out = Pipe(), err = Pipe(), input = Pipe()
     process.standardOutput = out
     process.standardError = err
+    process.standardInput = stdin == nil ? FileHandle.nullDevice : input
     try process.run()
+    if let stdin {
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try? input.fileHandleForWriting.close()
+    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
@@ -134,13 +156,28 @@ struct CLITests {
         // Psych scores raise flags; the mentor grid loads; a mentor sees exactly their own students' cases.
         let psych = try schoolhealth(["import", "psych", "--db", a + "/db.sqlite", "--json", a + "/psych-2024.csv"])
         #expect(psych.status == 0, "\(psych.stderr)")
-        #expect(try schoolhealth(["referrals", "assign", "--db", a + "/db.sqlite", "--file", a + "/mentors-2024.csv"]).status == 0)
-        let cases = try store.debugRows("SELECT c.id, m.mentor FROM psych_case c JOIN mentor_assignment m ON m.student_id = c.student_id LIMIT 1")
-        #expect(!cases.isEmpty)
-        let mentor = cases[0][1]!
-        let queue = try schoolhealth(["referrals", "queue", "--db", a + "/db.sqlite", "--as", "mentor", "--org", "x", "--user", mentor, "--json"])
+        // The first administrator is added to the database the imports created; the counsellor of one school
+        // assigns that school's class teachers (rows of other schools are refused); a mentor account then sees
+        // exactly their own students' cases.
+        let dbPath = a + "/db.sqlite"
+        let initialised = try schoolhealth(["init", "--db", dbPath, "--admin", "admin", "--token", "--no-password"])
+        let admin = try #require(printedToken(initialised), "\(initialised.stderr)")
+        let grid = try String(contentsOfFile: a + "/mentors-2024.csv", encoding: .utf8).split(separator: "\r\n").map(String.init)
+        let row = try #require(grid.dropFirst().first { $0.hasPrefix("SH-J01,") }).split(separator: ",").map(String.init)
+        let mentorLogin = row[3]
+        let classRows = grid.dropFirst().filter { $0.hasPrefix("SH-J01,") && $0.split(separator: ",")[3] == mentorLogin }
+        try (["school_code,class,student_id,mentor_login,role"] + classRows).joined(separator: "\r\n").write(toFile: a + "/class.csv", atomically: true, encoding: .utf8)
+        let counsellor = try addAccount(db: dbPath, admin: admin, login: "counsellor-j01", role: "counsellor", org: "SH-J01")
+        let mentorToken = try addAccount(db: dbPath, admin: admin, login: mentorLogin, role: "mentor", org: "SH-J01")
+        let wrongSchool = try schoolhealth(["referrals", "assign", "--db", dbPath, "--file", a + "/mentors-2024.csv"], token: counsellor)
+        #expect(wrongSchool.status != 0 && wrongSchool.stderr.contains("is not your school"), "\(wrongSchool.stderr)")
+        let assigned = try schoolhealth(["referrals", "assign", "--db", dbPath, "--file", a + "/class.csv"], token: counsellor)
+        #expect(assigned.status == 0, "\(assigned.stderr)")
+        let queue = try schoolhealth(["referrals", "queue", "--db", dbPath, "--json", "--limit", "1000"], token: mentorToken)
+        #expect(queue.status == 0, "\(queue.stderr)")
         let listed = try JSONSerialization.jsonObject(with: Data(queue.stdout.utf8)) as! [String: [[String: Any]]]
-        let expected = try store.debugRows("SELECT COUNT(*) FROM psych_case c JOIN mentor_assignment m ON m.student_id = c.student_id WHERE m.mentor = '\(mentor)'")[0][0]
+        let students = classRows.map { "'\($0.split(separator: ",")[2])'" }.joined(separator: ",")
+        let expected = try store.debugRows("SELECT COUNT(*) FROM psych_case WHERE school_code = 'SH-J01' AND state <> 'closed' AND student_id IN (\(students))")[0][0]
         #expect(String(listed["cases"]!.count) == expected)
     }
 
@@ -207,8 +244,18 @@ struct ReportCLITests {
         #expect(html.contains("<svg") && html.contains("优良率"))
         let csv = try #require(FileManager.default.contents(atPath: dir + "/r.csv"))
         #expect(Array(csv.prefix(3)) == [0xEF, 0xBB, 0xBF])
-        let off = try schoolhealth(["report", "trends", "--no-suppression", "--format", "md"], in: dir)
-        #expect(off.stdout.contains("IDENTIFIABLE DATA"))
+        // Unsuppressed figures: a health-office account only, and logged.
+        let refused = try schoolhealth(["report", "trends", "--no-suppression", "--format", "md"], in: dir)
+        #expect(refused.status != 0 && !refused.stdout.contains("IDENTIFIABLE DATA"))
+        let tokens = try String(contentsOfFile: dir + "/schoolhealth.sqlite.demo-tokens", encoding: .utf8)
+        func token(_ login: String) -> String? { tokens.split(separator: "\n").first { $0.hasPrefix(login + " ") }?.split(separator: " ").last.map(String.init) }
+        let counsellorOff = try schoolhealth(["report", "trends", "--no-suppression", "--format", "md"], in: dir, token: token("counsellor-SH-J01"))
+        #expect(counsellorOff.status != 0 && counsellorOff.stderr.contains("health-office"))
+        let off = try schoolhealth(["report", "trends", "--no-suppression", "--format", "md"], in: dir, token: token("health-office"))
+        #expect(off.stdout.contains("IDENTIFIABLE DATA"), "\(off.stderr)")
+        let store = try Store.open(path: dir + "/schoolhealth.sqlite")
+        #expect(try store.debugRows("SELECT COUNT(*) FROM audit_event WHERE action = 'report without suppression'")[0][0] == "1")
+        #expect(try store.debugRows("SELECT COUNT(*) FROM audit_event WHERE action = 'refused unsuppressed report'")[0][0] == "1")
         let strata = try schoolhealth(["report", "trends", "--by", "grade,sex", "--school", "SH-P01", "--from", "2023", "--format", "json"], in: dir)
         let parsed = try JSONSerialization.jsonObject(with: Data(strata.stdout.utf8)) as! [String: Any]
         #expect((parsed["areas"] as? [String]) == ["county", "SH-P01"])
@@ -220,30 +267,104 @@ struct ReportCLITests {
 
 @Suite("schoolhealth referrals", .serialized)
 struct ReferralsCLITests {
-    @Test("flag --json carries the caseId; advance refuses an illegal step with the allowed ones; audit verify")
+    @Test("Accounts prove who acts; flag --json carries the caseId; refusals name the allowed steps; audit verify and checkpoints")
     func commands() throws {
         let dir = TestSupport.temporaryDirectory("referrals")
         let db = dir + "/db.sqlite"
-        let who = ["--as", "counsellor", "--org", "S1", "--user", "wang", "--now", "2024-10-11T10:00:00+08:00"]
+        let at = ["--now", "2024-10-11T10:00:00+08:00"]
         // A database that does not exist is refused, not shown as an empty queue.
-        let none = try schoolhealth(["referrals", "queue", "--db", db] + who)
+        let none = try schoolhealth(["referrals", "queue", "--db", db], token: "sht_1_" + String(repeating: "0", count: 64))
         #expect(none.status == 1 && none.stderr.contains("no database there"), "\(none.stderr)")
         #expect(!FileManager.default.fileExists(atPath: db))
-        #expect(try schoolhealth(["init", "--db", db]).status == 0)
-        let flag = try schoolhealth(["referrals", "flag", "--db", db, "--student", "A1", "--tier", "red", "--kind", "disclosure", "--reason", "plan", "--json"] + who)
+        // Set-up: the first administrator, with a password from standard input and a token.
+        let created = try schoolhealth(["init", "--db", db, "--drill", "--admin", "chief", "--password-stdin", "--token"], stdin: "a long admin password\n")
+        #expect(created.status == 0, "\(created.stderr)")
+        let admin = try #require(printedToken(created))
+        #expect(try schoolhealth(["init", "--db", db, "--admin", "again", "--token", "--no-password"]).status != 0)
+        let wang = try addAccount(db: db, admin: admin, login: "wang", role: "counsellor", org: "S1")
+        let li = try addAccount(db: db, admin: admin, login: "li", role: "counsellor", org: "S2")
+        // No account, a wrong token, an administrator: refused.
+        #expect(try schoolhealth(["referrals", "queue", "--db", db]).stderr.contains("who are you"))
+        #expect(try schoolhealth(["referrals", "queue", "--db", db], token: wang + "0").stderr.contains("login failed"))
+        #expect(try schoolhealth(["referrals", "queue", "--db", db], token: admin).stderr.contains("administrators manage accounts"))
+        // The old flags are gone: role and organisation come from the account.
+        #expect(try schoolhealth(["referrals", "queue", "--db", db, "--as", "centre", "--org", "x", "--user", "y"], token: wang).status == 64)
+        // A student is known to S1 through the grid.
+        _ = try addAccount(db: db, admin: admin, login: "m-s1", role: "mentor", org: "S1")
+        #expect(try schoolhealth(["referrals", "assign", "--db", db, "--student", "A1", "--mentor", "m-s1"] + at, token: wang).status == 0)
+        let flag = try schoolhealth(["referrals", "flag", "--db", db, "--student", "A1", "--tier", "red", "--kind", "disclosure", "--reason", "plan", "--json"] + at, token: wang)
         #expect(flag.status == 0, "\(flag.stderr)")
         let caseID = try #require((try JSONSerialization.jsonObject(with: Data(flag.stdout.utf8)) as? [String: Any])?["caseId"] as? Int)
-        let illegal = try schoolhealth(["referrals", "advance", String(caseID), "--db", db, "--to", "hospital_feedback"] + who)
+        // S2's counsellor cannot flag S1's student: the same answer as for a student who does not exist.
+        let foreign = try schoolhealth(["referrals", "flag", "--db", db, "--student", "A1", "--tier", "red", "--reason", "x"] + at, token: li)
+        let ghost = try schoolhealth(["referrals", "flag", "--db", db, "--student", "ZZ", "--tier", "red", "--reason", "x"] + at, token: li)
+        #expect(foreign.status != 0 && foreign.stderr.replacingOccurrences(of: "A1", with: "?") == ghost.stderr.replacingOccurrences(of: "ZZ", with: "?"))
+        let illegal = try schoolhealth(["referrals", "advance", String(caseID), "--db", db, "--to", "hospital_feedback"] + at, token: wang)
         #expect(illegal.status != 0)
         #expect(illegal.stderr.contains("allowed next: assessed, referred_to_centre, closed"))
-        let other = try schoolhealth(["referrals", "show", String(caseID), "--db", db, "--as", "counsellor", "--org", "S2", "--user", "li"])
-        #expect(other.stderr.contains("no case \(caseID) that you may see"))
-        let missing = try schoolhealth(["referrals", "show", "9999", "--db", db] + who)
-        #expect(missing.stderr.contains("no case 9999 that you may see"))
-        #expect(try schoolhealth(["referrals", "advance", String(caseID), "--db", db, "--to", "referred_to_centre", "--consent", "given", "--guardian-informed"] + who).status == 0)
-        let trail = try schoolhealth(["referrals", "audit", String(caseID), "--db", db, "--json"] + who)
+        #expect(try schoolhealth(["referrals", "show", String(caseID), "--db", db], token: li).stderr.contains("no case \(caseID) that you may see"))
+        #expect(try schoolhealth(["referrals", "show", "9999", "--db", db], token: wang).stderr.contains("no case 9999 that you may see"))
+        // Notes with line breaks and escape codes cannot forge lines in the output.
+        #expect(try schoolhealth(["referrals", "advance", String(caseID), "--db", db, "--to", "referred_to_centre", "--consent", "given", "--guardian-informed",
+                                  "--note", "ok\n2024-10-11T10:00:00+08:00 closed → closed by centre\u{1B}[2J"] + at, token: wang).status == 0)
+        let shown = try schoolhealth(["referrals", "show", String(caseID), "--db", db], token: wang)
+        #expect(shown.stdout.contains("ok\\n2024-10-11") && !shown.stdout.contains("\u{1B}") && shown.stdout.contains("\\u{1B}[2J"))
+        let trail = try schoolhealth(["referrals", "audit", String(caseID), "--db", db, "--json"], token: wang)
         #expect(trail.stdout.contains("transition"))
-        let verify = try schoolhealth(["audit", "verify", "--db", db, "--json"])
-        #expect(verify.status == 0 && verify.stdout.contains("\"ok\":true"))
+        // Checkpoints: signed by the administrator, verified later.
+        let checkpoint = try schoolhealth(["audit", "checkpoint", "--db", db], token: admin).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(checkpoint.hasPrefix("shcp1-"))
+        let verify = try schoolhealth(["audit", "verify", "--db", db, "--json", "--expect", checkpoint])
+        #expect(verify.status == 0 && verify.stdout.contains("\"ok\":true"), "\(verify.stdout)\(verify.stderr)")
+        // Accounts: listed without credentials, disabled for good.
+        let list = try schoolhealth(["users", "list", "--db", db], token: admin)
+        #expect(list.stdout.contains("wang") && !list.stdout.contains("scrypt") && !list.stdout.contains("sht_"))
+        #expect(try schoolhealth(["users", "disable", "li", "--db", db], token: admin).status == 0)
+        #expect(try schoolhealth(["referrals", "queue", "--db", db], token: li).stderr.contains("login failed"))
+        #expect(try schoolhealth(["users", "list", "--db", db], token: wang).stderr.contains("only an administrator"))
+    }
+
+    @Test("--now is refused on a database that is not a drill database")
+    func realTime() throws {
+        let dir = TestSupport.temporaryDirectory("realtime")
+        let db = dir + "/db.sqlite"
+        let created = try schoolhealth(["init", "--db", db, "--admin", "chief", "--token", "--no-password"])
+        let admin = try #require(printedToken(created))
+        let wang = try addAccount(db: db, admin: admin, login: "wang", role: "counsellor", org: "S1")
+        let r = try schoolhealth(["referrals", "queue", "--db", db, "--now", "2099-01-01T00:00:00+08:00"], token: wang)
+        #expect(r.status != 0 && r.stderr.contains("drill databases only"))
+        #expect(try schoolhealth(["referrals", "queue", "--db", db], token: wang).status == 0)
+    }
+
+    @Test("student export writes what the school holds (audited); student erase removes it and leaves a tombstone")
+    func studentRights() throws {
+        let dir = TestSupport.temporaryDirectory("pipl")
+        let db = dir + "/db.sqlite"
+        let admin = try #require(printedToken(try schoolhealth(["init", "--db", db, "--drill", "--admin", "chief", "--token", "--no-password"])))
+        let wang = try addAccount(db: db, admin: admin, login: "wang", role: "counsellor", org: "S1")
+        let li = try addAccount(db: db, admin: admin, login: "li", role: "counsellor", org: "S2")
+        _ = try addAccount(db: db, admin: admin, login: "m-s1", role: "mentor", org: "S1")
+        let at = ["--now", "2024-10-11T10:00:00+08:00"]
+        #expect(try schoolhealth(["referrals", "assign", "--db", db, "--student", "A1", "--mentor", "m-s1"] + at, token: wang).status == 0)
+        let flag = try schoolhealth(["referrals", "flag", "--db", db, "--student", "A1", "--tier", "yellow", "--reason", "withdrawn", "--json"] + at, token: wang)
+        let caseID = try #require((try JSONSerialization.jsonObject(with: Data(flag.stdout.utf8)) as? [String: Any])?["caseId"] as? Int)
+        #expect(try schoolhealth(["referrals", "advance", String(caseID), "--db", db, "--to", "closed", "--note", "resolved"] + at, token: wang).status == 0)
+        #expect(try schoolhealth(["student", "export", "A1", "--db", db], token: li).stderr.contains("no student A1"))
+        let export = try schoolhealth(["student", "export", "A1", "--db", db, "-o", dir + "/a1.json"], token: wang)
+        #expect(export.status == 0, "\(export.stderr)")
+        let json = try String(contentsOfFile: dir + "/a1.json", encoding: .utf8)
+        #expect(json.contains("withdrawn") && json.contains("\"student\" : \"A1\""))
+        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/a1.json")[.posixPermissions] as? Int
+        #expect(mode.map { $0 & 0o077 } == 0)
+        #expect(try schoolhealth(["student", "erase", "A1", "--db", db], token: wang).status != 0, "needs --confirm")
+        let erased = try schoolhealth(["student", "erase", "A1", "--db", db, "--confirm"], token: wang)
+        #expect(erased.status == 0 && erased.stdout.contains("1 closed case(s)"), "\(erased.stdout)\(erased.stderr)")
+        let store = try Store.open(path: db)
+        #expect(try store.debugRows("SELECT COUNT(*) FROM psych_case")[0][0] == "0")
+        #expect(try store.debugRows("SELECT COUNT(*) FROM psych_flag")[0][0] == "0")
+        let tombstone = try store.debugRows("SELECT detail FROM audit_event WHERE action = 'student data erased'")
+        #expect(tombstone.count == 1 && !(tombstone[0][0] ?? "").contains("A1"))
+        #expect(try store.debugRows("SELECT COUNT(*) FROM audit_event WHERE action = 'student data exported'")[0][0] == "1")
+        #expect(try store.verifyAudit().ok)
     }
 }

@@ -13,12 +13,19 @@ struct PsychImportTests {
         let report = try h.run("psych/screening.csv", kind: .psych)
         #expect(report.rejected == 0, "\(h.rejects)")
         #expect(report.inserted == 10)
-        let flags = try h.rows("SELECT student_id, tier, rule_id, rule_version FROM psych_flag ORDER BY student_id")
+        let flags = try h.rows("SELECT student_id, tier, rule_id FROM psych_flag ORDER BY student_id")
         #expect(flags == [
-            ["P001", "red", "phq9-item9-plan", "1"], ["P002", "orange", "phq9-severe", "1"], ["P004", "orange", "gad7-severe", "1"],
-            ["P005", "yellow", "mht-total", "1"], ["P007", "orange", "mht-crisis-items", "1"], ["P008", "yellow", "scl90-positive", "1"],
-            ["P009", "yellow", "sdq-high-parent", "1"],
+            ["P001", "red", "phq9-item9-plan"], ["P002", "orange", "phq9-severe"], ["P004", "orange", "gad7-severe"],
+            ["P005", "yellow", "mht-total"], ["P007", "orange", "mht-crisis-items"], ["P008", "yellow", "scl90-positive"],
+            ["P009", "yellow", "sdq-high-parent"],
         ])
+        // Each flag records its rule's version and the rule file's version with its SHA-256 prefix, as the
+        // screenings and the batch do: an edited risk.yaml is never recorded under the approved version.
+        let config = try SchoolHealthConfig.load(directory: TestSupport.configDirectory)
+        #expect(config.risk.versionTag.range(of: #"^2025\.1-proposal@[0-9a-f]{8}$"#, options: .regularExpression) != nil)
+        #expect(Set(try h.rows("SELECT rule_version FROM psych_flag").map { $0[0]! }) == ["1 (risk \(config.risk.versionTag))"])
+        #expect(Set(try h.rows("SELECT rule_version FROM psych_screening WHERE rule_id IS NOT NULL").map { $0[0]! }) == ["1 (risk \(config.risk.versionTag))"])
+        #expect(try h.rows("SELECT rule_version FROM import_batch WHERE kind = 'psych'").map { $0[0]! } == [config.risk.versionTag])
         #expect(try h.count("psych_case") == 7)
         #expect(report.warnings.contains { $0.contains("validity") })
         // Re-importing the same file changes nothing: no second flag.
@@ -27,6 +34,21 @@ struct PsychImportTests {
         // Scores only.
         let columns = try h.rows("SELECT name FROM pragma_table_info('psych_screening')").map { $0[0]! }
         #expect(!columns.contains { $0.contains("text") || $0.contains("answer") })
+    }
+
+    @Test("A risk.yaml with the red rules removed is recorded under a different version tag")
+    func editedRules() throws {
+        let dir = TestSupport.temporaryDirectory("edited-config")
+        try FileManager.default.copyItem(atPath: TestSupport.configDirectory, toPath: dir + "/Config")
+        let path = dir + "/Config/rules/risk.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let edited = text.replacingOccurrences(of: "when: \"item9 >= 2\"\n    tier: red", with: "when: \"item9 >= 2\"\n    tier: yellow")
+        #expect(edited != text)
+        try edited.write(toFile: path, atomically: true, encoding: .utf8)
+        let shipped = try SchoolHealthConfig.load(directory: TestSupport.configDirectory).risk
+        let changed = try SchoolHealthConfig.load(directory: dir + "/Config").risk
+        #expect(shipped.version == changed.version)
+        #expect(shipped.versionTag != changed.versionTag)
     }
 
     @Test("PHQ-9 items: the total is their sum; a total that disagrees is rejected; bad values name line and column")

@@ -2,9 +2,9 @@ import Foundation
 import Testing
 @testable import HealthRisk
 
-let counsellor = Actor(role: .counsellor, organisation: "S1", user: "c")
-let centre = Actor(role: .centre, organisation: "centre", user: "k")
-let hospital = Actor(role: .hospital, organisation: "H1", user: "h")
+let counsellor = Actor(role: .counsellor, organisation: "S1", user: "c", accountID: nil)
+let centre = Actor(role: .centre, organisation: "centre", user: "k", accountID: nil)
+let hospital = Actor(role: .hospital, organisation: "H1", user: "h", accountID: nil)
 
 @Suite("Referral state machine")
 struct StateMachineTests {
