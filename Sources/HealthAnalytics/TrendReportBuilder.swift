@@ -31,7 +31,8 @@ public struct TrendReportBuilder: Sendable {
         let shown = schools.map { wanted in allSchools.filter { wanted.contains($0) } } ?? allSchools
         let areas = [countyArea] + shown
 
-        // 1. Counts per published cell.
+        // 1. Counts of every cell any report could publish: each area at every level, whatever this report shows
+        //    (so that the suppression pattern is the same for every --by, --school and --from/--to).
         var counts: [Key: (num: Int, den: Int)] = [:]
         func add(_ key: Key, _ n: Int, _ d: Int) {
             let c = counts[key] ?? (0, 0)
@@ -39,12 +40,8 @@ public struct TrendReportBuilder: Sendable {
         }
         for s in strata {
             for area in [countyArea, s.school] {
-                add(Key(measure: s.measure, area: area, year: s.year, grade: nil, sex: nil), s.numerator, s.denominator)
-                switch breakdown {
-                case .none: break
-                case .grade: add(Key(measure: s.measure, area: area, year: s.year, grade: s.grade, sex: nil), s.numerator, s.denominator)
-                case .sex: add(Key(measure: s.measure, area: area, year: s.year, grade: nil, sex: s.sex), s.numerator, s.denominator)
-                case .gradeSex: add(Key(measure: s.measure, area: area, year: s.year, grade: s.grade, sex: s.sex), s.numerator, s.denominator)
+                for (grade, sex) in [(nil, nil), (s.grade, nil), (nil, s.sex), (s.grade, s.sex)] as [(Int?, Int?)] {
+                    add(Key(measure: s.measure, area: area, year: s.year, grade: grade, sex: sex), s.numerator, s.denominator)
                 }
             }
         }
@@ -53,17 +50,16 @@ public struct TrendReportBuilder: Sendable {
                 add(Key(measure: Self.incidenceMeasure, area: area, year: f.fromYear, grade: nil, sex: nil), f.incident, f.followed)
             }
         }
-        // 2. Suppression.
-        let groups = Self.groups(keys: Array(counts.keys), schools: allSchools, breakdown: breakdown)
-        let hidden = suppress ? Self.suppress(counts: counts, groups: groups, threshold: settings.suppressionThreshold)
-                              : (numerators: Set<Key>(), denominators: Set<Key>())
+        // 2. Suppression, decided once on all of them (Suppression.swift).
+        let plan = suppress ? Suppression.plan(counts: counts, threshold: settings.suppressionThreshold) : SuppressionPlan()
+        let hidden = (numerators: plan.numerators, denominators: plan.denominators)
 
         // 3. Cells.
         var cells: [RateCell] = []
         var cellIndex: [Key: Int] = [:]
         let measureOrder = Dictionary(uniqueKeysWithValues: Measure.all.enumerated().map { ($1.id, $0) })
         let areaOrder = Dictionary(uniqueKeysWithValues: areas.enumerated().map { ($1, $0) })
-        let keys = counts.keys.filter { areaOrder[$0.area] != nil && $0.measure != Self.incidenceMeasure }.sorted {
+        let keys = counts.keys.filter { areaOrder[$0.area] != nil && $0.measure != Self.incidenceMeasure && breakdown.shows($0) }.sorted {
             (measureOrder[$0.measure] ?? 99, areaOrder[$0.area]!, $0.year, $0.grade ?? -1, $0.sex ?? -1)
                 < (measureOrder[$1.measure] ?? 99, areaOrder[$1.area]!, $1.year, $1.grade ?? -1, $1.sex ?? -1)
         }
@@ -123,10 +119,10 @@ public struct TrendReportBuilder: Sendable {
                         // Strata the area has and the reference has: the reference's grade × sex mix within them.
                         let shared = own.keys.filter { (own[$0]?.den ?? 0) > 0 && (reference[$0]?.den ?? 0) > 0 }.sorted()
                         guard !shared.isEmpty else { continue }
-                        var suppressed = hidden.numerators.contains(k)
-                        if breakdown == .gradeSex {
-                            suppressed = suppressed || shared.contains { hidden.numerators.contains(Key(measure: measure.id, area: area, year: year, grade: $0 / 10, sex: $0 % 10)) }
-                        }
+                        // Hidden when any of its strata is: rates under different reference years are different
+                        // weightings of the same strata, and would otherwise let a hidden stratum be solved for.
+                        let suppressed = hidden.numerators.contains(k)
+                            || shared.contains { hidden.numerators.contains(Key(measure: measure.id, area: area, year: year, grade: $0 / 10, sex: $0 % 10)) }
                         let s = Statistics.directlyStandardised(counts: shared.map { own[$0]!.num }, populations: shared.map { own[$0]!.den },
                                                                 reference: shared.map { Double(reference[$0]!.den) })
                         standardised.append(StandardisedRate(measure: measure.id, area: area, year: year,
@@ -146,14 +142,19 @@ public struct TrendReportBuilder: Sendable {
                 guard let c = counts[k] else { continue }
                 let atRisk = followUps.filter { $0.fromYear == year && (area == countyArea || $0.school == area) }.reduce(0) { $0 + $1.atRisk }
                 let suppressed = hidden.numerators.contains(k)
+                // Those at risk are the students not myopic at the first screening: the myopia cell's denominator
+                // less its numerator. Published only where that cell is, so that neither is solved from the other.
+                let myopia = Key(measure: "myopia", area: area, year: year, grade: nil, sex: nil)
+                let atRiskShown = !hidden.numerators.contains(myopia) && !hidden.denominators.contains(myopia) && counts[myopia] != nil
+                let followedShown = !hidden.denominators.contains(k)
                 let w = Statistics.wilson(c.num, c.den)
                 incidence.append(Incidence(
                     area: area, fromYear: year, toYear: year + 1,
-                    atRisk: suppressed && atRisk < settings.suppressionThreshold ? nil : atRisk,
-                    followed: hidden.denominators.contains(k) ? nil : c.den, incident: suppressed ? nil : c.num,
+                    atRisk: atRiskShown ? atRisk : nil,
+                    followed: followedShown ? c.den : nil, incident: suppressed ? nil : c.num,
                     rate: suppressed || c.den == 0 ? nil : Double(c.num) / Double(c.den),
                     lower: suppressed ? nil : w?.lower, upper: suppressed ? nil : w?.upper,
-                    lostToFollowUp: atRisk == 0 ? nil : Double(atRisk - c.den) / Double(atRisk), suppressed: suppressed))
+                    lostToFollowUp: atRisk == 0 || !atRiskShown || !followedShown ? nil : Double(atRisk - c.den) / Double(atRisk), suppressed: suppressed))
             }
         }
 
@@ -207,89 +208,5 @@ public struct TrendReportBuilder: Sendable {
         cell.trueNumerator = c.num
         cell.trueDenominator = c.den
         return cell
-    }
-}
-
-// MARK: - Small-cell suppression
-
-/// A published total and the published cells that add up to it. `total == nil`: the total is public anyway
-/// (e.g. pass + fail = the number scored).
-struct SuppressionGroup: Hashable {
-    var total: TrendReportBuilder.Key?
-    var members: [TrendReportBuilder.Key]
-    /// Whether denominators add up too (areas and breakdowns), or only numerators (bands, pass/fail).
-    var denominatorsAdd: Bool
-}
-
-extension TrendReportBuilder {
-    /// Every way a published value could be recovered by subtraction.
-    static func groups(keys: [Key], schools: [String], breakdown: Breakdown) -> [SuppressionGroup] {
-        let keySet = Set(keys)
-        var groups: [SuppressionGroup] = []
-        // County = Σ schools, for each measure, year and breakdown cell.
-        var bySlice: [Key: [Key]] = [:]
-        for k in keys where k.area != countyArea {
-            var county = k
-            county.area = countyArea
-            bySlice[county, default: []].append(k)
-        }
-        for (county, members) in bySlice where keySet.contains(county) {
-            groups.append(SuppressionGroup(total: county, members: members.sorted { $0.area < $1.area }, denominatorsAdd: true))
-        }
-        // Area total = Σ breakdown cells.
-        if breakdown != .none {
-            var byTotal: [Key: [Key]] = [:]
-            for k in keys where k.grade != nil || k.sex != nil {
-                var total = k
-                total.grade = nil
-                total.sex = nil
-                byTotal[total, default: []].append(k)
-            }
-            for (total, members) in byTotal where keySet.contains(total) {
-                groups.append(SuppressionGroup(total: total, members: members, denominatorsAdd: true))
-            }
-        }
-        // Poor vision = mild + moderate + severe; pass + fail = everyone scored.
-        for k in keys where k.measure == "poor_vision" {
-            let bands = ["poor_vision_mild", "poor_vision_moderate", "poor_vision_severe"].map { m -> Key in var b = k; b.measure = m; return b }
-            groups.append(SuppressionGroup(total: k, members: bands.filter(keySet.contains), denominatorsAdd: false))
-        }
-        for k in keys where k.measure == "fitness_pass" {
-            var fail = k
-            fail.measure = "fitness_fail"
-            if keySet.contains(fail) { groups.append(SuppressionGroup(total: nil, members: [k, fail], denominatorsAdd: false)) }
-        }
-        return groups
-    }
-
-    /// Primary suppression (numerator or denominator below the threshold), then complementary suppression
-    /// until no group has exactly one hidden value among its total and members.
-    static func suppress(counts: [Key: (num: Int, den: Int)], groups: [SuppressionGroup], threshold: Int)
-        -> (numerators: Set<Key>, denominators: Set<Key>) {
-        var numerators = Set<Key>(), denominators = Set<Key>()
-        for (key, c) in counts {
-            if c.num < threshold || c.den < threshold { numerators.insert(key) }
-            if c.den < threshold { denominators.insert(key) }
-        }
-        func settle(_ hidden: inout Set<Key>, groups: [SuppressionGroup], value: (Key) -> Int) {
-            var changed = true
-            while changed {
-                changed = false
-                for g in groups {
-                    let all = (g.total.map { [$0] } ?? []) + g.members
-                    let hiddenCount = all.filter(hidden.contains).count
-                    guard hiddenCount == 1 else { continue }
-                    // Hide the smallest other value in the group (a member before the total).
-                    let candidates = all.filter { !hidden.contains($0) }.sorted {
-                        ($0 == g.total ? 1 : 0, value($0), $0.area) < ($1 == g.total ? 1 : 0, value($1), $1.area)
-                    }
-                    if let next = candidates.first { hidden.insert(next); changed = true }
-                }
-            }
-        }
-        settle(&denominators, groups: groups.filter(\.denominatorsAdd)) { counts[$0]?.den ?? 0 }
-        numerators.formUnion(denominators)
-        settle(&numerators, groups: groups) { counts[$0]?.num ?? 0 }
-        return (numerators, denominators)
     }
 }
