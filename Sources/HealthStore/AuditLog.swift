@@ -64,7 +64,7 @@ enum Ledger {
 
     /// The subject of a row as it is now.
     static func subject(_ db: Database, _ table: String, _ id: Int64) throws -> AuditSubject {
-        guard let row = try Row.fetchOne(db, sql: selectSQL(table) + " WHERE rowid = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(try db.cachedStatement(sql: selectSQL(table) + " WHERE rowid = ?"), arguments: [id]) else {
             return AuditSubject(table: table, id: id, digest: nil)
         }
         return AuditSubject(table: table, id: id, digest: digest(row, table: table))
@@ -74,16 +74,17 @@ enum Ledger {
     static func append(_ db: Database, store: Store, at: Int, actor: Actor, action: String, caseID: Int64?, detail: String,
                        subjects: [AuditSubject] = []) throws {
         guard let key = store.auditKey else { throw StoreError.auditKeyMissing(path: store.auditKeyPath) }
-        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
+        // Cached statements: a queue call appends dozens of events, an escalation sweep thousands.
+        let last = try Row.fetchOne(try db.cachedStatement(sql: "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"))
         let record = AuditRecord(seq: (last?["seq"] as Int64? ?? 0) + 1, at: at, clock: store.isDrill ? "drill" : "system",
                                  actorAccount: actor.accountID, actorUser: actor.user, actorRole: actor.role.rawValue,
                                  actorOrg: actor.organisation, action: action, caseID: caseID, detail: detail,
                                  subjects: subjects.map(\.text).joined(separator: ";"))
         let prev: String = last?["hash"] ?? AuditChain.zeroHash
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO audit_event (seq, at, actor_user, actor_role, actor_org, action, case_id, detail, prev_hash, hash, keyed, clock, actor_account, subjects)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
-            """, arguments: [record.seq, record.at, record.actorUser, record.actorRole, record.actorOrg, record.action, record.caseID,
+            """).execute(arguments: [record.seq, record.at, record.actorUser, record.actorRole, record.actorOrg, record.action, record.caseID,
                              record.detail, prev, AuditChain.mac(prev: prev, record, key: key), record.clock, record.actorAccount,
                              record.subjects])
     }
@@ -228,7 +229,8 @@ extension Store {
         guard let key = auditKey else { throw StoreError.auditKeyMissing(path: auditKeyPath) }
         return try write { db in
             try Ledger.append(db, store: self, at: Int(Date().timeIntervalSince1970), actor: actor, action: "checkpoint", caseID: nil, detail: "")
-            let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")!
+            // Cached statements: a queue call appends dozens of events, an escalation sweep thousands.
+        let last = try Row.fetchOne(try db.cachedStatement(sql: "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"))!
             return AuditChain.checkpoint(count: Int(last["seq"] as Int64), head: last["hash"], key: key)
         }
     }

@@ -26,13 +26,7 @@ extension Store {
 
     /// Everything the actor's school holds about one student, as one JSON object (audited).
     public func exportStudent(actor: Actor, student: String, at requested: Int? = nil) throws -> Data {
-        let now = try clock(requested)
-        do {
-            return try write { db in
-                let school = actor.organisation
-                guard Access.canServeDataRequest(actor, studentKnownAtOwnSchool: try CaseRows.isKnown(db, student: student, school: school)) else {
-                    throw CaseError.noSuchStudent(student)
-                }
+        try serveDataRequest(actor: actor, student: student, at: requested, refusal: "refused export") { db, now, school in
                 func rows(_ sql: String, _ args: StatementArguments) throws -> [[String: String?]] {
                     try Row.fetchAll(db, sql: sql, arguments: args).map { r in
                         Dictionary(uniqueKeysWithValues: r.columnNames.map { ($0, Ledger.text(r[$0] as DatabaseValue)) })
@@ -68,10 +62,6 @@ extension Store {
                 try Ledger.append(db, store: self, at: now, actor: actor, action: "student data exported", caseID: nil,
                                   detail: "student \(student): \(screenings.values.reduce(0) { $0 + $1.count }) screening row(s), \(cases.count) case(s)")
                 return data
-            }
-        } catch let error as CaseError {
-            try auditSeparately(at: now, actor: actor, action: "refused export", caseID: nil, detail: "\(error)")
-            throw error
         }
     }
 
@@ -79,13 +69,7 @@ extension Store {
     /// closed cases with their flags and transitions, and mentor links. Open cases stay until closed. The audit
     /// log keeps a tombstone without personal data (counts and case numbers); reports simply no longer count the rows.
     public func eraseStudent(actor: Actor, student: String, at requested: Int? = nil) throws -> ErasureReport {
-        let now = try clock(requested)
-        do {
-            return try write { db in
-                let school = actor.organisation
-                guard Access.canServeDataRequest(actor, studentKnownAtOwnSchool: try CaseRows.isKnown(db, student: student, school: school)) else {
-                    throw CaseError.noSuchStudent(student)
-                }
+        try serveDataRequest(actor: actor, student: student, at: requested, refusal: "refused erasure") { db, now, school in
                 var report = ErasureReport(screeningRows: 0, closedCases: 0, openCasesKept: 0)
                 for t in try Self.studentTables(db) {
                     let ids = try Int64.fetchAll(db, sql: "SELECT rowid FROM \(t.quotedDatabaseIdentifier) WHERE student_id = ? AND school_code = ?", arguments: [student, school])
@@ -118,9 +102,24 @@ extension Store {
                                   detail: "\(report.screeningRows) screening row(s), \(report.closedCases) closed case(s)\(closed.isEmpty ? "" : " (\(closed.map(String.init).joined(separator: ", ")))"), \(report.openCasesKept) open case(s) kept",
                                   subjects: subjects)
                 return report
+        }
+    }
+
+    /// Checks that the actor's school has the student on its records, runs `body` in one transaction with the
+    /// time and the school, and logs a refusal in its own transaction.
+    private func serveDataRequest<T>(actor: Actor, student: String, at requested: Int?, refusal: String,
+                                     _ body: (Database, Int, String) throws -> T) throws -> T {
+        let now = try clock(requested)
+        do {
+            return try write { db in
+                let school = actor.organisation
+                guard Access.canServeDataRequest(actor, studentKnownAtOwnSchool: try CaseRows.isKnown(db, student: student, school: school)) else {
+                    throw CaseError.noSuchStudent(student)
+                }
+                return try body(db, now, school)
             }
         } catch let error as CaseError {
-            try auditSeparately(at: now, actor: actor, action: "refused erasure", caseID: nil, detail: "\(error)")
+            try auditSeparately(at: now, actor: actor, action: refusal, caseID: nil, detail: "\(error)")
             throw error
         }
     }
