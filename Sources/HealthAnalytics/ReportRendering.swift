@@ -45,7 +45,7 @@ extension TrendReport {
 
     var notice: String {
         suppressionOn
-            ? "Cells with a numerator or denominator below \(suppressionThreshold) are suppressed, with enough other cells that none can be recovered from a total. † marks a rate on fewer than \(unstableDenominator) students (unstable). Intervals are 95 % Wilson intervals; changes are in percentage points with Newcombe intervals."
+            ? "Cells whose numerator, denominator, or denominator less numerator is below \(suppressionThreshold) are suppressed, with enough other cells that none can be recovered from any table SchoolHealth publishes (the same cells are hidden in every report). † marks a rate on fewer than \(unstableDenominator) students (unstable). Intervals are 95 % Wilson intervals; changes are in percentage points with Newcombe intervals."
             : "SUPPRESSION OFF — THIS OUTPUT CONTAINS IDENTIFIABLE DATA ABOUT STUDENTS. Do not publish or share it."
     }
 
