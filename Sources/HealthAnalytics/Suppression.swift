@@ -61,7 +61,7 @@ enum Suppression {
         let byFamilyYear = Dictionary(grouping: keys) { MeasureYear(family: family($0.measure), year: $0.year) }
         for group in byFamilyYear.keys.sorted() {
             audit(keys: byFamilyYear[group]!, hidden: &plan.numerators, value: { counts[$0]?.num ?? 0 }) { finest, hidden in
-                identities(finest, hidden: hidden, denominators: plan.denominators, counts: counts)
+                identities(finest, denominators: plan.denominators)
             }
         }
         return plan
@@ -75,7 +75,7 @@ enum Suppression {
 
     /// Identities among the finest cells of one school, grade and sex that a reader knows: bands add up to poor
     /// vision; pass + fail = the scored students (a published denominator).
-    static func identities(_ finest: [Key], hidden: Set<Key>, denominators: Set<Key>, counts: [Key: (num: Int, den: Int)]) -> [[(Key, Int)]] {
+    static func identities(_ finest: [Key], denominators: Set<Key>) -> [[(Key, Int)]] {
         var out: [[(Key, Int)]] = []
         let present = Set(finest)
         var seen = Set<Key>()
@@ -303,8 +303,6 @@ enum ModP {
             rows.append(r.map { $0 * inv % p })
             pivots.append(pivot)
         }
-
-        func contains(_ row: [Int64]) -> Bool { reduce(row).allSatisfy { $0 == 0 } }
 
         /// A basis of the vectors orthogonal to every row: one per column without a pivot. A sum of columns is in
         /// the span iff every basis vector sums to 0 over them.
