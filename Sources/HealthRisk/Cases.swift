@@ -63,9 +63,10 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case admin
 }
 
-/// Who is acting: made only by authenticating a registered account (`Store.authenticate`), never from a flag.
+/// Who is acting: made only by authenticating a registered account (`Store.authenticate`), never from a flag
+/// (nor decoded from JSON: Encodable only).
 /// Role and organisation are the account's.
-public struct Actor: Sendable, Equatable, Codable {
+public struct Actor: Sendable, Equatable, Encodable {
     public let role: Role
     /// The school code (counsellor, mentor), centre or hospital the account belongs to.
     public let organisation: String

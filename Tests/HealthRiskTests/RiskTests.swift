@@ -171,3 +171,12 @@ struct DeadlineTests {
         #expect(entries[4].effectiveTier == .orange)
     }
 }
+
+@Suite("Who is acting")
+struct ActorTests {
+    @Test("An actor cannot be made from outside the package: no public initialiser, not Decodable")
+    func notForgeable() {
+        #expect(!(Actor.self is any Decodable.Type))
+        #expect(Actor.self is any Encodable.Type)
+    }
+}
