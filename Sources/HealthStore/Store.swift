@@ -63,9 +63,13 @@ public final class Store: Sendable {
                 // An existing key never starts one, so a log emptied by someone holding the file stays broken.
                 var newKey = false
                 if key == nil {
-                    // Another process opening the new database at the same time may have created it meanwhile.
+                    // Another process opening the new database at the same time may have created the key meanwhile.
+                    // The events are counted before the key is looked for again: whoever writes the first keyed
+                    // event linked its key into place before, so a log with events and no key file is a lost key,
+                    // never a race.
+                    let events = try queue.read { db in try Ledger.keyedEvents(db) }
                     key = try AuditKeyFile.load(keyPath, createIfMissing: false)
-                    if key == nil, try queue.read({ db in try Ledger.keyedEvents(db) }) == 0 {
+                    if key == nil, events == 0 {
                         key = try AuditKeyFile.load(keyPath, createIfMissing: true)
                         newKey = true
                     }
