@@ -109,6 +109,7 @@ enum Ledger {
         var prev = AuditChain.zeroHash
         var expectedSeq: Int64 = 1
         var keyedSeen = false
+        var drill = false
         var latest: [String: String?] = [:]   // "table:id" → digest (nil = erased)
         var hashes: [String] = []
         let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_event ORDER BY seq")
@@ -126,9 +127,13 @@ enum Ledger {
                 if !keyedSeen && record.action != AuditChain.genesisAction {
                     return fail("event \(seq) is the first keyed event but not the start of the log: the log was emptied or replaced")
                 }
+                if !keyedSeen { drill = record.detail.contains("DRILL DATABASE") }
                 keyedSeen = true
                 if AuditChain.mac(prev: prev, record, key: key) != stored {
                     return fail("event \(seq) was edited or forged (its MAC does not match the audit key)")
+                }
+                if (record.clock == "drill") != drill {
+                    return fail("event \(seq) says its time was \(record.clock == "drill" ? "set by hand" : "the clock's") but the log began as \(drill ? "a drill" : "a real") database")
                 }
                 for s in record.subjects.split(separator: ";") {
                     guard let eq = s.firstIndex(of: "=") else { continue }
@@ -161,6 +166,10 @@ enum Ledger {
                 return fail("event \(cp.count) is not the one the checkpoint signed: the log was rewritten since")
             }
             result.checkpointEvents = cp.count
+        }
+        // A database is a drill database from its start or never (times set by hand are accepted only there).
+        if try Settings.drill(db, markNew: false) != drill {
+            return fail("the database is marked as \(drill ? "a real" : "a drill") database, but its log began as \(drill ? "a drill" : "a real") one: the mark was changed outside SchoolHealth")
         }
         // Every covered row must be as its latest event left it; an erased row must be gone.
         for table in coveredTables {

@@ -397,6 +397,13 @@ struct AuditTamperTests {
         #expect(!empty.ok && empty.problem?.contains("empty") == true)
     }
 
+    @Test("Turning a real database into a drill database (to set times by hand) is detected")
+    func forgedDrillMark() throws {
+        let w = try World(drill: false)
+        try w.store.queue.write { db in try db.execute(sql: "INSERT OR REPLACE INTO store_setting (key, value) VALUES ('drill', '1')") }
+        #expect(try w.store.verifyAudit().problem?.contains("mark was changed") == true)
+    }
+
     @Test("Rows written or deleted outside SchoolHealth are detected: a forged account, a deleted flag")
     func foreignRows() throws {
         let w = try World()
