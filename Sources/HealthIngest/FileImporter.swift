@@ -24,6 +24,13 @@ public struct ImportOptions: Sendable {
     public var today: CivilDate = .today
     /// Called now and then with (bytes read, file size, rows read).
     public var progress: (@Sendable (Int, Int, Int) -> Void)?
+    /// Rows whose school column names another school than `school` are rejected (a nurse's upload), instead of
+    /// `school` filling in only where the file has no school.
+    public var onlyGivenSchool = false
+    /// The first pass, already made while the file was spooled (a web upload): not read again.
+    public var inspection: FileInspection?
+    /// The name the reader knows the file by (an upload's own name rather than its spool path).
+    public var displayName: String?
 
     public init() {}
 }
@@ -130,12 +137,12 @@ public struct FileImporter: Sendable {
     }
 
     func run<R: RecordImporter>(_ type: R.Type, path given: String, options: ImportOptions, sinks: Sinks) throws -> FileReport {
-        let file = given
+        let file = options.displayName ?? given
         let input = try InputFile(given)
         defer { input.remove() }
         let path = input.path
         let trace = Trace()
-        let inspection = try FileInspector.inspect(path: path, displayName: file)
+        let inspection = try options.inspection ?? FileInspector.inspect(path: path, displayName: file)
         let profiles = config.profiles(kind: R.profileKind)
         if profiles.isEmpty { throw IngestError.noProfile(file: file, kind: R.profileKind) }
         trace.mark("inspect (SHA-256, encoding)")

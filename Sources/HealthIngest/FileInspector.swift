@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Crypto
 
 /// The text encodings SchoolHealth reads. Detected, never asked for.
@@ -26,39 +26,19 @@ enum FileInspector {
             throw .unreadable(file: displayName, reason: exists ? "permission denied or locked" : "no such file")
         }
         defer { try? handle.close() }
-        var hasher = SHA256()
-        var total = 0
-        var validator = UTF8Validator()
-        var first = true
-        var bom = false
+        var builder = FileInspectionBuilder(displayName: displayName)
         while true {
             let chunk: Data
             do { chunk = try handle.read(upToCount: chunkSize) ?? Data() } catch {
                 throw .unreadable(file: displayName, reason: error.localizedDescription)
             }
             if chunk.isEmpty { break }
-            hasher.update(data: chunk)
-            total += chunk.count
-            chunk.withUnsafeBytes { raw in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                if first {
-                    bom = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
-                }
-                validator.feed(bytes)
-            }
-            if first {
-                first = false
-                try refuseNonText(chunk, file: displayName)
-            }
+            try builder.feed(chunk)
         }
-        if total == 0 { throw .empty(file: displayName) }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        let valid = validator.finish()
-        let encoding: TextEncoding = bom ? .utf8BOM : (valid ? .utf8 : .gb18030)
-        return FileInspection(sha256: digest, bytes: total, encoding: encoding)
+        return try builder.finish()
     }
 
-    private static func refuseNonText(_ head: Data, file: String) throws(IngestError) {
+    static func refuseNonText(_ head: Data, file: String) throws(IngestError) {
         let b = [UInt8](head.prefix(4096))
         if b.starts(with: [0x50, 0x4B, 0x03, 0x04]) || b.starts(with: [0xD0, 0xCF, 0x11, 0xE0]) {
             throw .spreadsheetWorkbook(file: file)
@@ -73,6 +53,52 @@ enum FileInspector {
         }
     }
 }
+
+/// The first pass, fed chunk by chunk: a web upload is inspected while it is written to disk, so the file is
+/// read from the network once and hashed there (`ImportOptions.inspection`), not read again.
+///
+///     var builder = FileInspectionBuilder(displayName: "vision.csv")
+///     for chunk in chunks { try builder.feed(chunk) }
+///     let inspection = try builder.finish()
+public struct FileInspectionBuilder: Sendable {
+    let displayName: String
+    private var hasher = SHA256()
+    private var total = 0
+    private var validator = UTF8Validator()
+    private var head = Data()
+    private var bom = false
+    private var checked = false
+
+    public init(displayName: String) { self.displayName = displayName }
+
+    public mutating func feed(_ chunk: Data) throws(IngestError) {
+        hasher.update(data: chunk)
+        if total == 0, !chunk.isEmpty {
+            bom = chunk.count >= 3 && chunk[chunk.startIndex] == 0xEF && chunk[chunk.startIndex + 1] == 0xBB && chunk[chunk.startIndex + 2] == 0xBF
+        }
+        total += chunk.count
+        chunk.withUnsafeBytes { raw in validator.feed(raw.bindMemory(to: UInt8.self)) }
+        if !checked {
+            head.append(chunk.prefix(4096 - head.count))
+            if head.count >= 4096 { try check() }
+        }
+    }
+
+    private mutating func check() throws(IngestError) {
+        checked = true
+        try FileInspector.refuseNonText(head, file: displayName)
+        head = Data()
+    }
+
+    public mutating func finish() throws(IngestError) -> FileInspection {
+        if !checked, !head.isEmpty { try check() }
+        if total == 0 { throw .empty(file: displayName) }
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let encoding: TextEncoding = bom ? .utf8BOM : (validator.finish() ? .utf8 : .gb18030)
+        return FileInspection(sha256: digest, bytes: total, encoding: encoding)
+    }
+}
+
 
 /// Incremental UTF-8 validation across chunk boundaries.
 struct UTF8Validator {

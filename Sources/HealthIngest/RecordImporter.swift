@@ -218,7 +218,13 @@ struct StudentColumns {
         v.birth = reader.value(record, birth, FieldParsers.date)
         v.school = options.school
         if school != nil {
-            v.school = reader.text(record, school, required: schoolRequired && options.school == nil && schoolName == nil) ?? v.school
+            let written = reader.text(record, school, required: schoolRequired && options.school == nil && schoolName == nil)
+            if options.onlyGivenSchool, let given = options.school, let written, written != given {
+                reader.add(school, value: written,
+                           reason: "is another school than \(given), the school this upload is for (a school uploads its own students only)")
+            } else {
+                v.school = written ?? v.school
+            }
         }
         if let schoolName, v.school == nil || school == nil {
             let schools = options.schools

@@ -32,7 +32,7 @@ public enum Access {
         case .counsellor: return c.school == actor.organisation
         case .centre: return c.referredToCentre && retained
         case .hospital: return c.hospital != nil && c.hospital == actor.organisation && !actor.organisation.isEmpty && retained
-        case .healthOffice, .admin: return false
+        case .healthOffice, .admin, .nurse: return false
         }
     }
 
@@ -45,7 +45,7 @@ public enum Access {
         switch actor.role {
         case .mentor: return mentorOf
         case .counsellor: return true
-        case .centre, .hospital, .healthOffice, .admin: return false
+        case .centre, .hospital, .healthOffice, .admin, .nurse: return false
         }
     }
 
@@ -71,6 +71,20 @@ public enum Access {
         actor.role == .counsellor && studentKnownAtOwnSchool
     }
 
+    /// Who uploads screenings and rosters for a school: its nurse, for her own school only.
+    public static func canImport(_ actor: Actor, school: String) -> Bool {
+        actor.role == .nurse && !actor.organisation.isEmpty && actor.organisation == school
+    }
+
+    /// Who reads the trend reports: the health office (the county), and a school's nurse and counsellor (suppressed,
+    /// like every published report).
+    public static func canReadReports(_ actor: Actor) -> Bool {
+        switch actor.role {
+        case .healthOffice, .nurse, .counsellor, .centre: return true
+        case .mentor, .hospital, .admin: return false
+        }
+    }
+
     /// The fields of a case a role may see.
     public enum View: Sendable {
         /// Mentor: tier, state and actions; no scores, no notes, no hospital feedback.
@@ -86,7 +100,7 @@ public enum Access {
         case .mentor: return .actions
         case .counsellor, .centre: return .full
         case .hospital: return .minimumNecessary
-        case .healthOffice, .admin: return nil
+        case .healthOffice, .admin, .nurse: return nil
         }
     }
 }

@@ -61,6 +61,8 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case mentor, counsellor, centre, hospital
     case healthOffice = "health-office"
     case admin
+    /// The school nurse (校医 / 保健老师): uploads and corrects her school's screenings; reads no case.
+    case nurse
 }
 
 /// Who is acting: made only by authenticating a registered account (`Store.authenticate`), never from a flag
@@ -148,18 +150,33 @@ public enum TransitionError: Error, Equatable, CustomStringConvertible {
     case tooLong(field: String, limit: Int, length: Int)
     case hospitalNotRegistered(String)
 
+    /// The message catalogue's key for this refusal (`transition.*`) and its arguments.
+    public var messageKey: (key: String, arguments: [String: String]) {
+        switch self {
+        case let .illegal(from, to, allowed): return ("transition.illegal", ["from": from.rawValue, "to": to.rawValue, "allowed": allowed.map(\.rawValue).joined(separator: ", ")])
+        case let .wrongRole(to, needed, actor): return ("transition.wrongRole", ["to": to.rawValue, "needed": needed.rawValue, "actor": actor.rawValue])
+        case let .consentRequired(to): return ("transition.consentRequired", ["to": to.rawValue])
+        case let .overrideNotAllowed(tier): return ("transition.overrideNotAllowed", ["tier": tier.rawValue])
+        case .feedbackRequired: return ("transition.feedbackRequired", [:])
+        case .clinicalNotesNotAllowed: return ("transition.clinicalNotesNotAllowed", [:])
+        case .overrideReasonRequired: return ("transition.overrideReasonRequired", [:])
+        case let .tooLong(field, limit, length): return ("transition.tooLong", ["field": field, "limit": String(limit), "length": String(length)])
+        case let .hospitalNotRegistered(name): return ("transition.hospitalNotRegistered", ["name": name])
+        }
+    }
+
     public var description: String {
         switch self {
         case let .illegal(from, to, allowed):
             return "a case in state \(from.rawValue) cannot move to \(to.rawValue); allowed next: \(allowed.isEmpty ? "none (closed)" : allowed.map(\.rawValue).joined(separator: ", "))"
         case let .wrongRole(to, needed, actor): return "moving a case to \(to.rawValue) is done by the \(needed.rawValue), not by a \(actor.rawValue)"
-        case let .consentRequired(to): return "a hand-off (\(to.rawValue)) needs the guardian's recorded consent (--consent given), or, for a red-tier case only, --emergency-override REASON"
+        case let .consentRequired(to): return "a hand-off (\(to.rawValue)) needs the guardian's recorded consent, or, for a red-tier case only, an emergency override with its reason"
         case let .overrideNotAllowed(tier): return "an emergency override is only for red-tier cases; this case is \(tier.rawValue)"
         case .feedbackRequired: return "hospital feedback needs attendance and safety advice (and the next visit, if any)"
         case .clinicalNotesNotAllowed: return "hospital feedback to the school carries attendance, safety advice and the next visit only; leave clinical notes out of the note"
-        case .overrideReasonRequired: return "an emergency override needs a reason (--emergency-override REASON, not empty); the county centre reviews every override"
+        case .overrideReasonRequired: return "an emergency override needs a reason (not empty); the county centre reviews every override"
         case let .tooLong(field, limit, length): return "the \(field) is \(length) characters long; at most \(limit) are kept (Config/rules/risk.yaml cases)"
-        case let .hospitalNotRegistered(name): return "'\(name)' is not a registered hospital (a hospital needs an account: schoolhealth users add … --role hospital --org NAME); use --hospital with its organisation name"
+        case let .hospitalNotRegistered(name): return "'\(name)' is not a registered hospital (a hospital needs an account of role hospital; name the hospital by that account's organisation)"
         }
     }
 }

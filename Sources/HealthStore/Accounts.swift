@@ -111,6 +111,12 @@ extension Store {
         return token
     }
 
+    /// The account behind an actor, if it is still enabled (a web session ends when its account is disabled).
+    public func activeAccount(of actor: Actor) throws -> Account? {
+        guard let id = actor.accountID else { return nil }
+        return try run { db in try account(db, id: id) }.flatMap { $0.disabledAt == nil && $0.role == actor.role && $0.organisation == actor.organisation ? $0 : nil }
+    }
+
     /// All accounts (administrators only; logged).
     public func accounts(by admin: Actor) throws -> [Account] {
         try requireAdmin(admin, action: "list accounts")

@@ -417,6 +417,7 @@ extension Store {
                 switch actor.role {
                 case .healthOffice: throw CaseError.countsOnly
                 case .admin: throw CaseError.notPermitted("administrators manage accounts and read no case")
+                case .nurse: throw CaseError.notPermitted("school nurses upload screenings and read no case")
                 case .counsellor: scope = ("school_code = ? AND state <> 'closed'", [actor.organisation])
                 case .centre: scope = ("referred_to_centre = 1 AND state <> 'closed'", [])
                 case .hospital: scope = ("hospital = ? AND state <> 'closed'", [actor.organisation])

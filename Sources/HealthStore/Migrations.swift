@@ -23,6 +23,7 @@ enum Migrations {
         Step(id: "v4-screenings-by-year", apply: v4),
         Step(id: "v5-layouts-schools", apply: v5),
         Step(id: "v6-accounts-keyed-audit", apply: v6),
+        Step(id: "v7-uploads", apply: v7),
     ]
 
     static var identifiers: [String] { steps.map(\.id) }
@@ -624,6 +625,23 @@ enum Migrations {
                 review_note      TEXT
             );
             CREATE INDEX override_review_pending ON override_review(case_id) WHERE reviewed_at IS NULL;
+            """)
+    }
+
+    // MARK: - v7
+
+    static func v7(_ db: Database) throws {
+        try db.execute(sql: """
+            -- Who uploaded which batch for which school (the web's uploads; a nurse sees her school's history).
+            -- Accounts may now also have the role nurse.
+            CREATE TABLE batch_upload (
+                batch_id    INTEGER NOT NULL REFERENCES import_batch(id),
+                account_id  INTEGER NOT NULL REFERENCES account(id),
+                school_code TEXT    NOT NULL,
+                uploaded_at INTEGER NOT NULL,
+                PRIMARY KEY (batch_id, account_id)
+            );
+            CREATE INDEX batch_upload_school ON batch_upload(school_code, uploaded_at);
             """)
     }
 }
