@@ -8,7 +8,9 @@
 //   HealthIngest            CSV decoding, header profiles, value parsing, import orchestration
 //   HealthAnalytics         rates, intervals, trends, standardisation, targets, suppression (pure, no I/O)
 //   HealthSynthetic         reproducible synthetic county exports (no real student data, ever)
-//   HealthCLI               the `schoolhealth` commands
+//   HealthServices          what every front end calls: imports, reports, referrals, accounts, config, messages
+//   HealthServer            the web application (Hummingbird): pages and JSON API over HealthServices
+//   HealthCLI               the `schoolhealth` commands (over HealthServices; `serve` starts HealthServer)
 //   schoolhealth            one-file executable
 import PackageDescription
 
@@ -28,6 +30,16 @@ let package = Package(
         // SHA-256 of every imported file (batch identity), HMAC for the keyed audit chain and tokens, scrypt for
         // passwords (CryptoExtras): Foundation on Linux has none of them.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // The web server: HTTP/1.1 on SwiftNIO, routing, streamed request bodies, in-process route tests.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // HTTP field names the server sets (CSP, nosniff, referrer policy): Hummingbird does not re-export them.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // A streaming multipart/form-data parser: a 100 MB upload goes to disk chunk by chunk.
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        // Structured logs for the server (request ids, no student data); the service layer takes a Logger.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Graceful shutdown with a time cap (a stalled upload must not keep the server alive).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibCSV", providers: [.apt(["libcsv-dev"])]),
@@ -52,7 +64,24 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),   // scrypt for passwords
         ]),
+        .target(name: "HealthServices", dependencies: [
+            "HealthCore", "HealthStore", "HealthIngest", "HealthAnalytics", "HealthRisk",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),   // SHA-256 of an upload while it is spooled
+        ]),
+        .target(name: "HealthServer", dependencies: [
+            "HealthServices", "HealthCore", "HealthRisk", "HealthAnalytics",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "HealthCLI", dependencies: [
+            "HealthServices", "HealthServer",
             "HealthCore", "HealthStore", "HealthIngest", "HealthAnalytics", "HealthRisk", "HealthSynthetic",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
@@ -79,6 +108,10 @@ let package = Package(
                     exclude: ["reference"]),   // the Python script that computes the statsmodels/scipy reference values
         .testTarget(name: "HealthRiskTests", dependencies: ["HealthRisk", "HealthTestSupport"]),
         .testTarget(name: "HealthSyntheticTests", dependencies: ["HealthSynthetic", "HealthTestSupport"]),
+        .testTarget(name: "HealthServerTests", dependencies: [
+            "HealthServer", "HealthServices", "HealthStore", "HealthCore", "HealthRisk", "HealthSynthetic", "HealthTestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "HealthCLITests", dependencies: [
             "HealthCLI", "HealthStore", "HealthCore", "HealthSynthetic", "HealthTestSupport",
         ]),

@@ -64,9 +64,10 @@ struct UsersCommand: ParsableCommand {
         commandName: "users",
         abstract: "Accounts: add, list, disable, reset (administrators only; every change is audited).",
         discussion: """
-            Roles: admin (accounts only, never a case), mentor and counsellor (of a school: --org SCHOOL_CODE), \\
-            centre (the county student psychological growth centre), hospital (--org HOSPITAL, the name used for \\
-            referrals), health-office (counts and reports). Passwords are kept as scrypt digests; a token \\
+            Roles: admin (accounts only, never a case), mentor and counsellor (of a school: --org SCHOOL_CODE), \
+            centre (the county student psychological growth centre), hospital (--org HOSPITAL, the name used for \
+            referrals), health-office (counts and reports), nurse (of a school: --org SCHOOL_CODE; uploads its \
+            screenings in the web application). Passwords are kept as scrypt digests; a token \
             (--token) is for scripts: it is shown once, and only a keyed digest of it is stored.
             """,
         subcommands: [Add.self, List.self, Disable.self, Reset.self])

@@ -6,7 +6,7 @@ import HealthSynthetic
 import HealthCore
 import HealthRisk
 
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Generate a small synthetic county, import it into the database and show what was imported.")
@@ -15,7 +15,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Students in the first year.")
     var students: Int = 1_200
 
-    func run() throws {
+    func run() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("schoolhealth-demo-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let county = SyntheticCounty(seed: 2024, students: students, firstYear: 2022, years: 3)
@@ -35,17 +35,17 @@ struct DemoCommand: ParsableCommand {
         let list = try SchoolListImporter(store: store0, config: try global.loadConfig()).importFile(path: schools[0].path, rejects: RejectionList())
         print("schools.csv: the county's school list — \(list.inserted) added, \(list.unchanged) unchanged")
         let tokens = try DemoAccounts.prepare(store0, tokensPath: global.databasePath + ".demo-tokens", existed: existed)
-        try ImportRun(global: global, files: vision.map(\.path), kind: .vision, rejectsBesideInput: false).run()
-        try ImportRun(global: global, files: spine.map(\.path), kind: .spine, rejectsBesideInput: false).run()
+        try await ImportRun(global: global, files: vision.map(\.path), kind: .vision, rejectsBesideInput: false).run()
+        try await ImportRun(global: global, files: spine.map(\.path), kind: .spine, rejectsBesideInput: false).run()
         for f in fitness {
             // The national template has no school column: schools come from the students' vision records.
             var run = ImportRun(global: global, files: [f.path], kind: .fitness, rejectsBesideInput: false)
             let year = f.schoolYear
             run.adjust = { $0.schoolYear = year }
-            try run.run()
+            try await run.run()
         }
 
-        try ImportRun(global: global, files: [psych[0].path], kind: .psych, rejectsBesideInput: false).run()
+        try await ImportRun(global: global, files: [psych[0].path], kind: .psych, rejectsBesideInput: false).run()
         let store = try Store.open(path: global.databasePath)
         let assigned = try DemoAccounts.assignGrid(store, grid: psych[1].path, tokens: tokens)
         print("\(psych[1].path.split(separator: "/").last!): \(assigned) class-teacher assignment(s) recorded by the schools' counsellors")
@@ -83,6 +83,14 @@ struct DemoCommand: ParsableCommand {
         let counts = try store.caseCounts(actor: try store.authenticate(token: tokens["health-office"] ?? ""), at: asOf)
         print("  county, open cases by tier after escalation (what the health office sees): " + counts.open.keys.sorted().map { "\($0) \(counts.open[$0]!)" }.joined(separator: ", "))
         print("  demo accounts' tokens (a drill database; synthetic data): \(global.databasePath).demo-tokens")
+        print("""
+
+            The web application on this database (http://127.0.0.1:8080, in Chinese; English with the switch):
+              schoolhealth serve --db \(global.databasePath)
+            Demo accounts, all with the password \(DemoAccounts.password) (synthetic data, a drill database; never use them elsewhere):
+              nurse-SH-P01 (school nurse: uploads)   health-office (dashboard)   counsellor-SH-J01 (crisis queue)
+              centre (county centre)   hospital (specialist hospital)   demo-admin (accounts)
+            """)
         print("  try: SCHOOLHEALTH_TOKEN=$(sed -n 's/^counsellor-SH-J01 //p' \(global.databasePath).demo-tokens) schoolhealth referrals show \(queue.first?.caseId ?? 1) --db \(global.databasePath) --now \(year)-10-25T10:00:00+08:00")
     }
 
@@ -96,6 +104,10 @@ struct DemoCommand: ParsableCommand {
 /// health office, each with a token kept in `<db>.demo-tokens` (mode 0600), and a class-teacher account per
 /// class of the synthetic grid.
 enum DemoAccounts {
+    /// The demo accounts' password, for the web pages of a drill database full of synthetic data; never for
+    /// real accounts (real ones are added with `users add`, their passwords asked on the terminal).
+    static let password = "demo-password"
+
     static func prepare(_ store: Store, tokensPath: String, existed: Bool) throws -> [String: String] {
         if try store.hasAccounts() {
             guard let text = try? String(contentsOfFile: tokensPath, encoding: .utf8) else {
@@ -107,13 +119,16 @@ enum DemoAccounts {
             }, uniquingKeysWith: { a, _ in a })
         }
         var tokens: [String: String] = [:]
-        let first = try store.createFirstAdministrator(login: "demo-admin", name: "演示管理员", password: nil, issueToken: true)
+        let first = try store.createFirstAdministrator(login: "demo-admin", name: "演示管理员", password: password, issueToken: true)
         tokens["demo-admin"] = first.token
         let admin = try store.authenticate(token: first.token!)
         func add(_ login: String, _ role: Role, _ org: String, _ name: String) throws {
-            tokens[login] = try store.addAccount(by: admin, login: login, name: name, role: role, organisation: org, password: nil, issueToken: true).token
+            tokens[login] = try store.addAccount(by: admin, login: login, name: name, role: role, organisation: org, password: password, issueToken: true).token
         }
-        for school in try store.schools() { try add("counsellor-\(school.code)", .counsellor, school.code, "\(school.name)心理教师") }
+        for school in try store.schools() {
+            try add("counsellor-\(school.code)", .counsellor, school.code, "\(school.name)心理教师")
+            try add("nurse-\(school.code)", .nurse, school.code, "\(school.name)校医")
+        }
         try add("centre", .centre, "county-centre", "县学生心理成长指导中心")
         try add("hospital", .hospital, "county-hospital", "县精神卫生专科医院")
         try add("health-office", .healthOffice, "bureau", "教育局体卫艺科")

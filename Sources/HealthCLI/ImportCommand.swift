@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HealthCore
 import HealthIngest
+import HealthServices
 import HealthStore
 
 struct ImportCommand: ParsableCommand {
@@ -44,7 +45,7 @@ struct ImportCommand: ParsableCommand {
             if dryRun && inspect { throw ValidationError("--inspect imports nothing already; drop --dry-run") }
         }
 
-        func run(_ kind: ScreeningKind, adjust: @escaping (inout ImportOptions) -> Void = { _ in }) throws {
+        func run(_ kind: ScreeningKind, adjust: @escaping (inout ImportOptions) -> Void = { _ in }) async throws {
             var run = ImportRun(global: global, files: files, kind: kind, dryRun: dryRun, strict: strict,
                                 rejects: rejects, json: json, profile: profile, school: school)
             run.screeningDate = screeningDate.flatMap { try? CivilDate.parse($0).get() }
@@ -53,11 +54,11 @@ struct ImportCommand: ParsableCommand {
                 if try !run.inspect() { throw ExitCode(1) }
                 return
             }
-            if try !run.run() { throw ExitCode(1) }
+            if try await !run.run() { throw ExitCode(1) }
         }
     }
 
-    struct Vision: ParsableCommand {
+    struct Vision: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import vision-screening CSV files (UTF-8, UTF-8 with BOM or GB18030; Chinese or English headers).",
             discussion: """
@@ -74,10 +75,10 @@ struct ImportCommand: ParsableCommand {
                   schoolhealth import vision --school SH-P01 --json nurse-export.csv
                 """)
         @OptionGroup var common: Common
-        func run() throws { try common.run(.vision) }
+        func run() async throws { try await common.run(.vision) }
     }
 
-    struct Spine: ParsableCommand {
+    struct Spine: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import spine-screening CSV files (GB/T 16133-2014 surveillance form).",
             discussion: """
@@ -87,10 +88,10 @@ struct ImportCommand: ParsableCommand {
                 Same guarantees as `import vision`.
                 """)
         @OptionGroup var common: Common
-        func run() throws { try common.run(.spine) }
+        func run() async throws { try await common.run(.spine) }
     }
 
-    struct Psych: ParsableCommand {
+    struct Psych: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import psychological screening scores (PHQ-9, GAD-7, MHT, SCL-90, SDQ) and raise flags by the risk rules.",
             discussion: """
@@ -99,10 +100,10 @@ struct ImportCommand: ParsableCommand {
                 or joins the open one, recording the rule and its version. Same guarantees as `import vision`.
                 """)
         @OptionGroup var common: Common
-        func run() throws { try common.run(.psych) }
+        func run() async throws { try await common.run(.psych) }
     }
 
-    struct Fitness: ParsableCommand {
+    struct Fitness: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import physical-fitness results in the national 2014 upload template and score them.",
             discussion: """
@@ -129,8 +130,8 @@ struct ImportCommand: ParsableCommand {
                 throw ValidationError("--school-year \(schoolYear) is not a school year: give the year it starts in, e.g. 2024 for 2024–2025")
             }
         }
-        func run() throws {
-            try common.run(.fitness) { options in
+        func run() async throws {
+            try await common.run(.fitness) { options in
                 options.schoolYear = schoolYear
                 options.fiveFour = fiveFour
             }
@@ -162,6 +163,17 @@ struct ImportRun {
         // A profile given as a file: use the profile it defines.
         let config = try global.loadConfig(extraProfiles: [p])
         return (config, config.profiles.last?.name)
+    }
+
+    /// The services over the database (a dry run on a database that does not exist runs against an empty one in memory).
+    func services() throws -> SchoolHealthServices {
+        let store: Store
+        if dryRun && !FileManager.default.fileExists(atPath: global.databasePath) {
+            store = try Store.inMemory()
+        } else {
+            store = try Store.open(path: global.databasePath)
+        }
+        return try SchoolHealthServices(store: store, configDirectory: try ConfigLocator.locate(explicit: global.config))
     }
 
     func options(profile: String?) -> ImportOptions {
@@ -205,19 +217,12 @@ struct ImportRun {
 
     /// Imports every file; returns false if any was refused.
     @discardableResult
-    func run() throws -> Bool {
-        let (config, profileName) = try configuration()
+    func run() async throws -> Bool {
         // The files written beside each input must not be the database or another input either.
         let beside = dryRun || !rejectsBesideInput ? [] : files.flatMap { [("rejects", $0 + ".rejects.csv"), ("disagreements", $0 + ".disagreements.csv")] }
         try OutputSafety.check(outputs: (rejects.map { [("--rejects", $0)] } ?? []) + beside, database: global.databasePath, inputs: files)
-        let store: Store
-        if dryRun && !FileManager.default.fileExists(atPath: global.databasePath) {
-            store = try Store.inMemory()
-        } else {
-            store = try Store.open(path: global.databasePath)
-        }
-        let importer = FileImporter(store: store, config: config)
-        var options = options(profile: profileName)
+        let imports = try services().imports
+        var options = options(profile: nil)
         var allOK = true
         let shared = rejects.map { RejectsFile(path: $0) }
         defer { shared?.close() }
@@ -237,8 +242,8 @@ struct ImportRun {
                 // The rejects files are opened before the import: one that cannot be written stops it first.
                 try ownRejects?.begin()
                 try disagreements?.begin()
-                report = try importer.importFile(path: file, kind: kind, options: options, rejects: ownRejects ?? preview,
-                                                 disagreements: disagreements ?? (ownRejects == nil ? preview : nil))
+                report = try await imports.importFile(path: file, ImportRequest(kind: kind, options: options, profile: profile),
+                                                      rejects: ownRejects ?? preview, disagreements: disagreements ?? (ownRejects == nil ? preview : nil))
                 if options.progress != nil { ProgressBar.clear() }
             } catch {
                 if options.progress != nil { ProgressBar.clear() }

@@ -8,10 +8,10 @@ struct InitCommand: ParsableCommand {
         commandName: "init",
         abstract: "Create a new SchoolHealth database with its audit key and first administrator.",
         discussion: """
-            The database is created readable by its owner only; so is the audit key (default: beside it, \\
-            DB.auditkey; set SCHOOLHEALTH_AUDIT_KEY to keep it elsewhere, which you should: someone who holds both \\
-            files can rewrite the log). The administrator manages accounts (schoolhealth users) and reads no case. \\
-            --drill creates a drill database: times may then be set with --now, and everything written says \\
+            The database is created readable by its owner only; so is the audit key (default: beside it, \
+            DB.auditkey; set SCHOOLHEALTH_AUDIT_KEY to keep it elsewhere, which you should: someone who holds both \
+            files can rewrite the log). The administrator manages accounts (schoolhealth users) and reads no case. \
+            --drill creates a drill database: times may then be set with --now, and everything written says \
             "drill". A database can never become or stop being a drill database.
             """)
     @OptionGroup var global: GlobalOptions

@@ -5,7 +5,7 @@ import HealthCore
 import HealthIngest
 import HealthRisk
 import HealthStore
-import Yams
+import HealthServices
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,12 +13,12 @@ struct ReportCommand: ParsableCommand {
         abstract: "Reports for the health office.",
         subcommands: [Trends.self])
 
-    struct Trends: ParsableCommand {
+    struct Trends: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Rates per school and year with 95 % intervals, changes, trend tests, standardised rates, incidence and targets.",
             discussion: """
-                Small cells are suppressed by default (threshold and settings in Config/report.yaml), with \\
-                complementary suppression so that no suppressed value can be recovered from a total. \\
+                Small cells are suppressed by default (threshold and settings in Config/report.yaml), with \
+                complementary suppression so that no suppressed value can be recovered from a total. \
                 --no-suppression turns that off and stamps the output as containing identifiable data.
 
                 Examples:
@@ -53,41 +53,19 @@ struct ReportCommand: ParsableCommand {
             }
         }
 
-        func run() throws {
-            let configDir = try ConfigLocator.locate(explicit: global.config)
-            let settingsText = try String(contentsOfFile: configDir + "/report.yaml", encoding: .utf8)
-            let settings = try YAMLDecoder().decode(ReportSettings.self, from: settingsText)
-            let config = try SchoolHealthConfig.load(directory: configDir)
-            let store = try global.existingStore()
+        func run() async throws {
+            let services = try SchoolHealthServices.open(databasePath: global.databasePath, configDirectory: try ConfigLocator.locate(explicit: global.config))
+            var request = TrendRequest(from: from, to: to, schools: school, breakdown: by.flatMap(Breakdown.init(rawValue:)) ?? .none,
+                                       suppress: !noSuppression, purpose: CommandLine.arguments.dropFirst().joined(separator: " "))
             if noSuppression {
-                // Unsuppressed figures identify children: only the health office, and never unrecorded.
                 var auth = AuthOptions()
                 auth.login = login
-                let actor = try auth.actor(store)
-                guard actor.role == .healthOffice else {
-                    try store.recordEvent(actor: actor, action: "refused unsuppressed report", detail: CommandLine.arguments.dropFirst().joined(separator: " "))
-                    throw CLIError("--no-suppression: only a health-office account may produce unsuppressed figures")
-                }
-                try store.recordEvent(actor: actor, action: "report without suppression", detail: CommandLine.arguments.dropFirst().joined(separator: " "))
+                request.actor = try auth.actor(services.store)
             }
-            let available = try store.reportYears()
-            guard let first = from ?? available.first, let last = to ?? available.last else {
-                throw CLIError("\(global.databasePath): no screenings to report on")
-            }
-            let latest = settings.countScreening == "latest"
-            let data = try store.reportData(fromYear: first, toYear: last, latest: latest)
-            let (strata, followUps) = (data.strata, data.followUps)
-            var builder = TrendReportBuilder(settings: settings, years: Array(first...last), schools: school.isEmpty ? nil : school,
-                                             breakdown: by.flatMap(Breakdown.init(rawValue:)) ?? .none, suppress: !noSuppression)
-            builder.title = "SchoolHealth trend report \(first)–\(last)"
-            var report = builder.build(strata: strata, followUps: followUps, generated: ISO8601DateFormatter().string(from: Date()),
-                                       ruleVersions: ["vision": config.vision.versionTag, "spine": config.spine.versionTag,
-                                                      "fitness": config.fitness.versionTag, "report": settings.version])
-            report.schoolNames = Dictionary(uniqueKeysWithValues: try store.schools().map { ($0.code, $0.name) })
+            let report = try await services.reports.trends(request)
             let chosen = format.flatMap(ReportFormat.init(rawValue:))
                 ?? output.flatMap { ReportFormat(rawValue: ($0 as NSString).pathExtension.lowercased()) } ?? .md
-            var text = try report.render(chosen)
-            if chosen == .csv { text = "\u{FEFF}" + text }   // Excel opens UTF-8 CSV with a BOM
+            let text = try services.reports.render(report, chosen).text
             if let output {
                 try text.write(toFile: output, atomically: true, encoding: .utf8)
                 Console.error("wrote \(output) (\(chosen.rawValue), \(report.cells.count) cells, suppression \(report.suppressionOn ? "on" : "OFF: identifiable data"))")

@@ -1,7 +1,10 @@
 public import ArgumentParser
+import Foundation
+import HealthServices
 
 /// `schoolhealth`: the county's student-health pipeline on the command line.
-public struct SchoolHealthCommand: ParsableCommand {
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
+public struct SchoolHealthCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "schoolhealth",
         abstract: "Import, check and report students' vision, spine, fitness and psychological screenings, and run the crisis-referral queue, for a county education bureau.",
@@ -11,7 +14,27 @@ public struct SchoolHealthCommand: ParsableCommand {
             Exit status: 0 on success (rejected rows are reported, not fatal); 1 when a file was refused or the \
             database failed; 64 for a usage error.
             """,
-        subcommands: [InitCommand.self, UsersCommand.self, ImportCommand.self, SchoolsCommand.self, ReportCommand.self, ReferralsCommand.self, AuditCommand.self, StudentCommand.self, GenerateCommand.self, DemoCommand.self])
+        subcommands: [InitCommand.self, UsersCommand.self, ImportCommand.self, SchoolsCommand.self, ReportCommand.self, ReferralsCommand.self, AuditCommand.self, StudentCommand.self, GenerateCommand.self, DemoCommand.self, ServeCommand.self])
 
     public init() {}
+}
+
+extension SchoolHealthCommand {
+    /// Parses the arguments and runs the command (async or not). A service error is printed in the language of
+    /// `LANG` (`zh_CN.*`: Chinese), with its remedy as the option to give; other errors as ArgumentParser prints them.
+    public static func runMain() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ServiceError {
+            Console.error(CLIMessages.render(error))
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

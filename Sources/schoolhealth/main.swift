@@ -1,4 +1,3 @@
-import ArgumentParser
 import HealthCLI
 
-SchoolHealthCommand.main()
+await SchoolHealthCommand.runMain()

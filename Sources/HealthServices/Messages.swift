@@ -1,0 +1,62 @@
+public import Foundation
+import Yams
+
+/// The language a person reads SchoolHealth in.
+public enum Language: String, Sendable, CaseIterable, Codable {
+    case zh = "zh-Hans"
+    case en
+
+    /// The CLI's language from the locale variables (`LC_ALL`, then `LC_MESSAGES`, then `LANG`): `zh*` is Chinese,
+    /// anything else English.
+    ///
+    ///     Language.fromEnvironment(["LANG": "zh_CN.UTF-8"])   // .zh
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Language {
+        for name in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+            guard let value = environment[name], !value.isEmpty else { continue }
+            return value.lowercased().hasPrefix("zh") ? .zh : .en
+        }
+        return .en
+    }
+}
+
+/// Every message a person reads, in 简体中文 and English: `Config/messages/<language>.yaml`, one flat map of keys to
+/// texts with `{name}` placeholders. A key missing in one language falls back to the other, then to the key itself
+/// (a test keeps the two files in step, so neither happens in a release).
+///
+///     let text = catalogue.text("result.imported", ["batch": "12"], in: .zh)   // 已导入，批次号 12
+public struct MessageCatalogue: Sendable {
+    let texts: [Language: [String: String]]
+
+    public init(texts: [Language: [String: String]]) { self.texts = texts }
+
+    /// Reads `directory/messages/*.yaml`.
+    public static func load(configDirectory directory: String) throws(ServiceError) -> MessageCatalogue {
+        var texts: [Language: [String: String]] = [:]
+        for language in Language.allCases {
+            let path = "\(directory)/messages/\(language.rawValue).yaml"
+            do {
+                let source = try String(contentsOfFile: path, encoding: .utf8)
+                texts[language] = try YAMLDecoder().decode([String: String].self, from: source)
+            } catch {
+                throw ServiceError(.configuration, message: "\(path): \(error)")
+            }
+        }
+        return MessageCatalogue(texts: texts)
+    }
+
+    /// The keys of one language (for the test that keeps the files in step).
+    public func keys(_ language: Language) -> Set<String> { Set(texts[language]?.keys ?? [:].keys) }
+
+    public func text(_ key: String, _ arguments: [String: String] = [:], in language: Language) -> String {
+        let other: Language = language == .zh ? .en : .zh
+        var text = texts[language]?[key] ?? texts[other]?[key] ?? key
+        for (name, value) in arguments { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
+        return text
+    }
+
+    /// The catalogue for one language, for a template (every key, by name).
+    public func table(_ language: Language) -> [String: String] {
+        let other: Language = language == .zh ? .en : .zh
+        return (texts[other] ?? [:]).merging(texts[language] ?? [:]) { _, mine in mine }
+    }
+}

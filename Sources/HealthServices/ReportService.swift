@@ -1,0 +1,81 @@
+import HealthCore
+import HealthIngest
+public import HealthAnalytics
+public import HealthRisk
+import Foundation
+import HealthStore
+
+/// What a trend report covers.
+public struct TrendRequest: Sendable {
+    public var from: Int?
+    public var to: Int?
+    /// Only these schools (the county total always covers all); empty: every school.
+    public var schools: [String] = []
+    public var breakdown: Breakdown = .none
+    /// Off only for a health-office account, and then logged.
+    public var suppress = true
+    /// Who asks (needed to turn suppression off; the web passes the logged-in account).
+    public var actor: Actor?
+    /// What the audit log says was asked (the command line, or the page's query).
+    public var purpose = ""
+    public var language: Language = .en
+
+    public init(from: Int? = nil, to: Int? = nil, schools: [String] = [], breakdown: Breakdown = .none, suppress: Bool = true,
+                actor: Actor? = nil, purpose: String = "", language: Language = .en) {
+        self.from = from; self.to = to; self.schools = schools; self.breakdown = breakdown; self.suppress = suppress
+        self.actor = actor; self.purpose = purpose; self.language = language
+    }
+}
+
+/// Trend reports: years defaulted from the data, rule versions filled in, suppression on unless the health office
+/// turns it off (logged).
+public struct ReportService: Sendable {
+    let services: SchoolHealthServices
+
+    public func trends(_ request: TrendRequest) async throws(ServiceError) -> TrendReport {
+        let services = self.services
+        return try await offload {
+            let store = services.store
+            if !request.suppress {
+                // Unsuppressed figures identify children: only the health office, and never unrecorded.
+                guard let actor = request.actor else {
+                    throw ServiceError(.unauthenticated, key: "error.auth", message: "unsuppressed figures need a health-office account", remedy: .login)
+                }
+                guard actor.role == .healthOffice else {
+                    try store.recordEvent(actor: actor, action: "refused unsuppressed report", detail: request.purpose)
+                    throw ServiceError(.forbidden, key: "error.forbidden", message: "only a health-office account may produce unsuppressed figures")
+                }
+                try store.recordEvent(actor: actor, action: "report without suppression", detail: request.purpose)
+            }
+            let available = try store.reportYears()
+            guard let first = request.from ?? available.first, let last = request.to ?? available.last else {
+                throw ServiceError(.notFound, key: "dashboard.noData", message: "\(store.path): no screenings to report on")
+            }
+            guard first <= last else { throw ServiceError(.invalid, key: "error.badRequest", message: "the first year \(first) is after the last \(last)") }
+            let settings = services.reportSettings
+            let data = try store.reportData(fromYear: first, toYear: last, latest: settings.countScreening == "latest")
+            var builder = TrendReportBuilder(settings: settings, years: Array(first...last), schools: request.schools.isEmpty ? nil : request.schools,
+                                             breakdown: request.breakdown, suppress: request.suppress)
+            builder.title = services.messages.text("report.title", ["from": String(first), "to": String(last)], in: request.language)
+            let config = services.config
+            var report = builder.build(strata: data.strata, followUps: data.followUps, generated: ISO8601DateFormatter().string(from: services.now()),
+                                       ruleVersions: ["vision": config.vision.versionTag, "spine": config.spine.versionTag,
+                                                      "fitness": config.fitness.versionTag, "report": settings.version])
+            report.schoolNames = Dictionary(uniqueKeysWithValues: try store.schools().map { ($0.code, $0.name) })
+            return report
+        }
+    }
+
+    /// The report as a file: its text (CSV with a BOM, so Excel opens UTF-8) and its media type.
+    public func render(_ report: TrendReport, _ format: ReportFormat) throws(ServiceError) -> (text: String, mediaType: String) {
+        do {
+            let text = try report.render(format)
+            switch format {
+            case .csv: return ("\u{FEFF}" + text, "text/csv; charset=utf-8")
+            case .json: return (text, "application/json; charset=utf-8")
+            case .html: return (text, "text/html; charset=utf-8")
+            case .md: return (text, "text/markdown; charset=utf-8")
+            }
+        } catch { throw ServiceError(error) }
+    }
+}

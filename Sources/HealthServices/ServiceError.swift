@@ -1,0 +1,87 @@
+import Foundation
+import HealthIngest
+import HealthRisk
+import HealthStore
+
+/// What went wrong, for any front end: a stable code, a neutral message (in the catalogue's words where it has
+/// them) and a structured remedy. The CLI renders a remedy as an option (`--consent given`), the web as a hint
+/// beside a form field.
+///
+///     throw ServiceError(.invalid, key: "error.transition", ["detail": "…"], remedy: .option(name: "consent", value: "given"))
+public struct ServiceError: Error, Sendable, CustomStringConvertible {
+    /// Stable across releases: scripts and the web map on it, never on the text.
+    public enum Code: String, Sendable, Codable {
+        case unauthenticated, forbidden, notFound, invalid, conflict, fileRefused, busy, unavailable, configuration, tooLarge, internalError
+    }
+    /// What to do about it.
+    public enum Remedy: Sendable, Equatable {
+        /// Give this option or form field this value (`--consent given`; the field 监护人同意 = 同意).
+        case option(name: String, value: String)
+        /// Log in again.
+        case login
+        /// Try again shortly.
+        case retry
+        /// Ask the administrator.
+        case administrator
+    }
+
+    public var code: Code
+    /// A catalogue key and its arguments, when the message has one.
+    public var key: String?
+    public var arguments: [String: String]
+    /// The English detail from the layer below (names the file, line, column and value where it has them).
+    public var detail: String
+    public var remedy: Remedy?
+
+    public init(_ code: Code, key: String? = nil, _ arguments: [String: String] = [:], message: String = "", remedy: Remedy? = nil) {
+        self.code = code
+        self.key = key
+        self.arguments = arguments
+        self.detail = message
+        self.remedy = remedy
+    }
+
+    public var description: String { detail.isEmpty ? (key ?? code.rawValue) : detail }
+
+    /// The message in a language.
+    public func message(_ catalogue: MessageCatalogue, _ language: Language) -> String {
+        guard let key else { return detail }
+        var arguments = arguments
+        if arguments["detail"] == nil { arguments["detail"] = detail }
+        return catalogue.text(key, arguments, in: language)
+    }
+
+    /// Maps what the layers below throw; anything unknown is an internal error (its detail is logged, not shown).
+    public init(_ error: any Error) {
+        switch error {
+        case let e as ServiceError:
+            self = e
+        case let e as CaseError:
+            switch e {
+            case .notInScope, .noSuchStudent: self.init(.notFound, key: "error.notFound", message: e.description)
+            case .countsOnly, .notPermitted: self.init(.forbidden, key: "error.forbidden", message: e.description)
+            case .authenticationFailed: self.init(.unauthenticated, key: "login.failed", message: e.description, remedy: .login)
+            case .transition(let t): self.init(.conflict, key: t.messageKey.key, t.messageKey.arguments, message: t.description, remedy: Self.remedy(t))
+            case .invalid, .simulatedTime, .transferRefused: self.init(.invalid, key: "error.badRequest", message: e.description)
+            }
+        case let e as StoreError:
+            switch e {
+            case .busy: self.init(.busy, key: "error.busy", message: e.description, remedy: .retry)
+            default: self.init(.unavailable, key: "error.database", message: e.description, remedy: .administrator)
+            }
+        case let e as IngestError:
+            self.init(.fileRefused, key: "error.fileRefused", message: e.description)
+        default:
+            self.init(.internalError, key: "error.internal", message: String(describing: error), remedy: .administrator)
+        }
+    }
+
+    static func remedy(_ error: TransitionError) -> Remedy? {
+        switch error {
+        case .consentRequired: return .option(name: "consent", value: "given")
+        case .overrideReasonRequired: return .option(name: "emergency-override", value: "…")
+        case .hospitalNotRegistered: return .option(name: "hospital", value: "…")
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import HealthCore
+public import Foundation
+public import HealthAnalytics
+public import HealthIngest
+public import HealthStore
+public import Logging
+import Yams
+
+/// What every front end calls: the CLI's commands and the web server's routes are a few lines over these.
+/// One instance holds the database, the configuration (rules, profiles, report settings, messages), the logger
+/// and the clock.
+///
+///     let services = try SchoolHealthServices.open(databasePath: "schoolhealth.sqlite", configDirectory: "Config")
+///     let report = try await services.reports.trends(TrendRequest())
+public final class SchoolHealthServices: Sendable {
+    public let store: Store
+    public let config: SchoolHealthConfig
+    public let reportSettings: ReportSettings
+    public let messages: MessageCatalogue
+    public let configDirectory: String
+    public let logger: Logger
+    /// The clock (tests and the server inject theirs; the audit log's times come from the store's own clock).
+    public let now: @Sendable () -> Date
+
+    public init(store: Store, configDirectory: String, logger: Logger = Logger(label: "schoolhealth"),
+                now: @escaping @Sendable () -> Date = { Date() }) throws(ServiceError) {
+        self.store = store
+        self.configDirectory = configDirectory
+        self.logger = logger
+        self.now = now
+        self.config = try Self.loadConfig(configDirectory)
+        self.reportSettings = try Self.loadReportSettings(configDirectory)
+        self.messages = try MessageCatalogue.load(configDirectory: configDirectory)
+    }
+
+    /// Opens the database (`mustExist`: refuse to create one) and the configuration.
+    public static func open(databasePath: String, configDirectory: String, mustExist: Bool = true,
+                            logger: Logger = Logger(label: "schoolhealth"), now: @escaping @Sendable () -> Date = { Date() }) throws(ServiceError) -> SchoolHealthServices {
+        if mustExist && !FileManager.default.fileExists(atPath: databasePath) {
+            throw ServiceError(.notFound, key: "error.noDatabase", ["path": databasePath],
+                               message: "\(databasePath): no database there (import some screenings first, or run the demo)")
+        }
+        do {
+            return try SchoolHealthServices(store: try Store.open(path: databasePath), configDirectory: configDirectory, logger: logger, now: now)
+        } catch let error as ServiceError { throw error } catch { throw ServiceError(error) }
+    }
+
+    public var reports: ReportService { ReportService(services: self) }
+    public var imports: ImportService { ImportService(services: self) }
+    public var referrals: ReferralService { ReferralService(services: self) }
+    public var accounts: AccountService { AccountService(services: self) }
+
+    static func loadConfig(_ directory: String, extraProfiles: [String] = []) throws(ServiceError) -> SchoolHealthConfig {
+        do { return try SchoolHealthConfig.load(directory: directory, extraProfiles: extraProfiles) } catch {
+            throw ServiceError(.configuration, key: "error.config", message: error.description)
+        }
+    }
+
+    static func loadReportSettings(_ directory: String) throws(ServiceError) -> ReportSettings {
+        let path = directory + "/report.yaml"
+        do {
+            return try YAMLDecoder().decode(ReportSettings.self, from: try String(contentsOfFile: path, encoding: .utf8))
+        } catch {
+            throw ServiceError(.configuration, key: "error.config", message: "\(path): \(error)")
+        }
+    }
+}
+
+/// A value the compiler cannot prove Sendable, handed to one blocking job while its caller awaits the result:
+/// only that job touches it until the job ends.
+struct Handoff<Value>: @unchecked Sendable {
+    let value: Value
+}

@@ -1,0 +1,373 @@
+import Foundation
+import HealthCore
+import HealthRisk
+@testable import HealthServer
+import HealthServices
+import HealthStore
+import HealthTestSupport
+import Hummingbird
+import HummingbirdTesting
+import HTTPTypes
+import NIOCore
+import Testing
+
+@Suite("Web: login, sessions, CSRF, headers")
+struct LoginTests {
+    @Test("Unauthenticated: pages send to the login page, the API answers 401 with a code")
+    func unauthenticated() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            for path in ["/", "/upload", "/dashboard", "/queue", "/cases/1", "/accounts", "/batches", "/reports/trends.csv"] {
+                let r = try await client.execute(uri: path, method: .get)
+                #expect(r.status == .seeOther, "\(path)")
+                #expect(r.headers[.location] == "/login", "\(path)")
+            }
+            let api = try await client.execute(uri: "/api/queue", method: .get)
+            #expect(api.status == .unauthorized)
+            #expect(String(buffer: api.body).contains("\"code\":\"unauthenticated\""))
+        }
+    }
+
+    @Test("Every response carries the security headers; the session cookie is HttpOnly and SameSite=Strict; pages are Chinese first")
+    func headers() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            let page = try await client.execute(uri: "/login", method: .get)
+            let csp = page.headers[.contentSecurityPolicy] ?? ""
+            #expect(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"))
+            #expect(page.headers[.xContentTypeOptions] == "nosniff")
+            #expect(page.headers[.referrerPolicy] == "no-referrer")
+            #expect(String(buffer: page.body).contains("登录") && String(buffer: page.body).contains("lang=\"zh-CN\""))
+            #expect(!String(buffer: page.body).contains("<script>"), "no inline script")
+            let (_, login) = try await Browser.login(client, "nurse-p01")
+            #expect(login.status == .seeOther)
+            let setCookie = login.headers[values: .setCookie].first { $0.hasPrefix("sid=") } ?? ""
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && !setCookie.contains("Secure"))
+            // The switch to English.
+            let en = try await client.execute(uri: "/lang/en", method: .get)
+            let lang = Browser.cookies(en)["lang"] ?? ""
+            let english = try await client.execute(uri: "/login", method: .get, headers: [.cookie: "lang=\(lang)"])
+            #expect(String(buffer: english.body).contains("Log in"))
+        }
+    }
+
+    @Test("Wrong password: 401 and a message; after five failures even the right password waits (per account and per address)")
+    func rateLimit() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            for _ in 0..<5 {
+                let (_, r) = try await Browser.login(client, "nurse-p01", password: "wrong password!")
+                #expect(r.status == .unauthorized)
+                #expect(String(buffer: r.body).contains("账号或密码不正确"))
+            }
+            let (_, limited) = try await Browser.login(client, "nurse-p01")
+            #expect(limited.status == .tooManyRequests)
+            #expect(String(buffer: limited.body).contains("尝试次数过多"))
+            // The same address trying another account is paused too.
+            let (_, other) = try await Browser.login(client, "office")
+            #expect(other.status == .tooManyRequests)
+            // After the window, the right password works again.
+            w.clock.advance(16 * 60)
+            let (_, later) = try await Browser.login(client, "nurse-p01")
+            #expect(later.status == .seeOther)
+        }
+    }
+
+    @Test("A login form without its token, or posted from another site, is refused")
+    func loginCSRF() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            let bare = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                body: ByteBuffer(string: "login=nurse-p01&password=correct+horse+battery"))
+            #expect(bare.status == .forbidden)
+            let cross = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .secFetchSite: "cross-site"],
+                                                 body: ByteBuffer(string: "login=nurse-p01&password=x"))
+            #expect(cross.status == .forbidden)
+            let origin = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .origin: "https://evil.example"],
+                                                  body: ByteBuffer(string: "login=nurse-p01&password=x"))
+            #expect(origin.status == .forbidden)
+        }
+    }
+
+    @Test("Sessions end after 30 idle minutes and 12 hours in any case; logging out ends one; disabling an account ends its sessions")
+    func expiry() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            let (nurse, _) = try await Browser.login(client, "nurse-p01")
+            #expect(try await nurse.get(client, "/upload").status == .ok)
+            w.clock.advance(31 * 60)
+            let idle = try await nurse.get(client, "/upload")
+            #expect(idle.status == .seeOther)
+            let login = try await nurse.get(client, idle.headers[.location] ?? "")
+            #expect(String(buffer: login.body).contains("登录已超时"))
+            // Absolute: used every 20 minutes, still ended after 12 hours.
+            let (again, _) = try await Browser.login(client, "nurse-p01")
+            for _ in 0..<36 {
+                w.clock.advance(20 * 60)
+                _ = try await again.get(client, "/upload")
+            }
+            w.clock.advance(20 * 60)
+            #expect(try await again.get(client, "/upload").status == .seeOther)
+            // Log out.
+            let (third, _) = try await Browser.login(client, "nurse-p01")
+            #expect(try await third.post(client, "/logout", form: []).status == .seeOther)
+            #expect(try await third.get(client, "/upload").status == .seeOther)
+            // Disabled by the administrator.
+            let (fourth, _) = try await Browser.login(client, "nurse-p02")
+            #expect(try await fourth.get(client, "/upload").status == .ok)
+            let (admin, _) = try await Browser.login(client, "admin")
+            #expect(try await admin.post(client, "/accounts", form: [("action", "disable"), ("login", "nurse-p02")]).status == .ok)
+            #expect(try await fourth.get(client, "/upload").status == .seeOther)
+        }
+    }
+}
+
+@Suite("Web: the nurse's uploads")
+struct UploadTests {
+    @Test("Upload: summary, the rejects table (escaped) and CSV; only her own school's rows; only she sees the result")
+    func upload() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            let (nurse, _) = try await Browser.login(client, "nurse-p01")
+            let r = try await nurse.upload(client, file: TestSupport.fixture("vision/bad-values.csv"), name: "视力 bad-values.csv", kind: "vision")
+            #expect(r.status == .seeOther)
+            let location = r.headers[.location] ?? ""
+            #expect(location.hasPrefix("/upload/"))
+            let result = try await nurse.get(client, location)
+            let page = String(buffer: result.body)
+            #expect(result.status == .ok)
+            #expect(page.contains("已导入，批次号") && page.contains("退回（未导入）"))
+            #expect(page.contains("<table id=\"rejects\">") && page.contains("<td class=\"num\">2</td>"))
+            let csv = try await nurse.get(client, location + "/rejects.csv")
+            #expect(csv.status == .ok)
+            #expect(Array(csv.body.readableBytesView.prefix(3)) == [0xEF, 0xBB, 0xBF])
+            // The other school's nurse cannot open it.
+            let (other, _) = try await Browser.login(client, "nurse-p02")
+            #expect(try await other.get(client, location).status == .notFound)
+            #expect(try await other.get(client, location + "/rejects.csv").status == .notFound)
+            // Her history lists it; the other nurse's is empty.
+            #expect(String(buffer: try await nurse.get(client, "/batches").body).contains("视力 bad-values.csv"))
+            #expect(!String(buffer: try await other.get(client, "/batches").body).contains("bad-values"))
+            // The same file again: imported once.
+            let again = try await nurse.upload(client, file: TestSupport.fixture("vision/bad-values.csv"), name: "again.csv", kind: "vision")
+            #expect(String(buffer: try await nurse.get(client, again.headers[.location] ?? "").body).contains("以前已经导入过"))
+            // Rows of another school are rejected when SH-P02's nurse uploads SH-P01's file.
+            let foreign = try await other.upload(client, file: TestSupport.fixture("vision/english-decimal.csv"), name: "foreign.csv", kind: "vision")
+            let foreignPage = String(buffer: try await other.get(client, foreign.headers[.location] ?? "").body)
+            #expect(foreignPage.contains("<dt>退回（未导入）</dt><dd>0</dd>") == false, "\(foreignPage)")
+            #expect(!foreignPage.contains("<dt>新增</dt><dd>") || foreignPage.contains("<dt>新增</dt><dd>0</dd>"), "\(foreignPage)")
+        }
+    }
+
+    @Test("Upload refused: without the CSRF token, by a role that does not upload, of a workbook")
+    func refused() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            let (nurse, _) = try await Browser.login(client, "nurse-p01")
+            let noToken = try await nurse.upload(client, file: TestSupport.fixture("vision/bad-values.csv"), name: "x.csv", kind: "vision", csrf: false)
+            #expect(noToken.status == .forbidden)
+            #expect(try w.store.counts().batches == 0)
+            let (counsellor, _) = try await Browser.login(client, "counsellor-p01")
+            let wrongRole = try await counsellor.upload(client, file: TestSupport.fixture("vision/bad-values.csv"), name: "x.csv", kind: "vision")
+            #expect(wrongRole.status == .forbidden)
+            let binary = try await nurse.upload(client, file: TestSupport.fixture("vision/binary.csv"), name: "book.csv", kind: "vision")
+            #expect(binary.status == .unprocessableContent)
+            #expect(try w.store.counts().batches == 0)
+            // No spooled file is left behind.
+            let left = try FileManager.default.contentsOfDirectory(atPath: w.dir + "/work").filter { $0.hasSuffix(".upload") }
+            #expect(left.isEmpty)
+        }
+    }
+}
+
+@Suite("Web: the health office, the queue, the administrator, the API")
+struct ScopeTests {
+    /// SH-P01's screenings, uploaded by its nurse.
+    func seed(_ client: some TestClientProtocol) async throws {
+        let (nurse, _) = try await Browser.login(client, "nurse-p01")
+        let r = try await nurse.upload(client, file: TestSupport.fixture("vision/english-decimal.csv"), name: "v.csv", kind: "vision")
+        #expect(r.status == .seeOther)
+    }
+
+    @Test("Dashboard and downloads for the health office; never a student identity; the hospital and the administrator are refused")
+    func dashboard() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            try await seed(client)
+            let (office, _) = try await Browser.login(client, "office")
+            let d = try await office.get(client, "/dashboard")
+            let page = String(buffer: d.body)
+            #expect(d.status == .ok)
+            #expect(page.contains("筛查性近视率") && page.contains("目标完成情况") && page.contains("心理危机个案数"))
+            #expect(!page.contains("G99000000000000001"), "no student ID on the dashboard")
+            let csv = try await office.get(client, "/reports/trends.csv?by=grade")
+            #expect(csv.status == .ok && (csv.headers[.contentType] ?? "").hasPrefix("text/csv"))
+            let html = try await office.get(client, "/reports/trends.html")
+            #expect((html.headers[.contentSecurityPolicy] ?? "").contains("frame-ancestors 'none'"))
+            let json = try await office.get(client, "/api/report?from=2024&to=2024")
+            #expect(json.status == .ok && String(buffer: json.body).contains("\"cells\""))
+            #expect(try await office.get(client, "/queue").status == .forbidden)
+            #expect(try await office.get(client, "/dashboard?from=abc").status == .badRequest)
+            let (hospital, _) = try await Browser.login(client, "hospital")
+            #expect(try await hospital.get(client, "/dashboard").status == .forbidden)
+            let (admin, _) = try await Browser.login(client, "admin")
+            #expect(try await admin.get(client, "/dashboard").status == .forbidden)
+            #expect(try await admin.get(client, "/queue").status == .forbidden)
+        }
+    }
+
+    @Test("Queue and case: a flag, the case page, another school's counsellor sees nothing, consent is asked for with a hint, CSRF checked")
+    func cases() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            try await seed(client)
+            let (counsellor, _) = try await Browser.login(client, "counsellor-p01")
+            let flag = try await counsellor.post(client, "/flag", form: [("student", "G99000000000000001"), ("tier", "red"), ("kind", "disclosure"), ("reason", "<b>自述</b>")])
+            #expect(flag.status == .seeOther)
+            let casePath = flag.headers[.location] ?? ""
+            #expect(casePath.hasPrefix("/cases/"))
+            let page = String(buffer: try await counsellor.get(client, casePath).body)
+            #expect(page.contains("G99000000000000001") && page.contains("&lt;b&gt;自述&lt;/b&gt;") && !page.contains("<b>自述</b>"))
+            #expect(String(buffer: try await counsellor.get(client, "/queue").body).contains(casePath))
+            // Another school's counsellor: as if it did not exist.
+            let (other, _) = try await Browser.login(client, "counsellor-p02")
+            let foreign = try await other.get(client, casePath)
+            #expect(foreign.status == .notFound)
+            #expect(String(buffer: try await other.get(client, "/cases/999999").body) == String(buffer: foreign.body).replacingOccurrences(of: other.csrf, with: other.csrf))
+            // A student of another school cannot be flagged by SH-P02's counsellor.
+            #expect(try await other.post(client, "/flag", form: [("student", "G99000000000000001"), ("tier", "red"), ("reason", "x")]).status == .notFound)
+            // Hand-off without consent: refused on the case page, with what to do.
+            let refused = try await counsellor.post(client, casePath, form: [("to", "referred_to_centre"), ("note", "转介"), ("consent", "not-asked")])
+            #expect(refused.status == .conflict)
+            let refusedPage = String(buffer: refused.body)
+            #expect(refusedPage.contains("需要记录监护人同意") && refusedPage.contains("在“监护人同意”中选择“同意”"))
+            // Without the token: refused, nothing changed.
+            #expect(try await counsellor.post(client, casePath, form: [("to", "assessed"), ("consent", "not-asked")], csrf: false).status == .forbidden)
+            let ok = try await counsellor.post(client, casePath, form: [("to", "referred_to_centre"), ("note", "转介"), ("guardianInformed", "yes"), ("consent", "given")])
+            #expect(ok.status == .ok)
+            #expect(String(buffer: ok.body).contains("个案已更新为：已转介县中心"))
+            let (centre, _) = try await Browser.login(client, "centre")
+            #expect(try await centre.get(client, casePath).status == .ok)
+            // The nurse reads no case.
+            let (nurse, _) = try await Browser.login(client, "nurse-p01")
+            #expect(try await nurse.get(client, casePath).status == .forbidden)
+            // Every look was logged.
+            let reads = try w.store.debugRows("SELECT COUNT(*) FROM audit_event WHERE action IN ('read', 'denied read')")[0][0].flatMap { Int($0) } ?? 0
+            #expect(reads >= 4)
+        }
+    }
+
+    @Test("Administrator: accounts listed, added, given a token; nobody else manages them")
+    func accounts() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            let (admin, _) = try await Browser.login(client, "admin")
+            let list = String(buffer: try await admin.get(client, "/accounts").body)
+            #expect(list.contains("nurse-p01") && list.contains("校医") == false || list.contains("nurse-p01"))
+            let added = try await admin.post(client, "/accounts", form: [("action", "add"), ("login", "nurse-p03"), ("name", "三小校医"), ("role", "nurse"), ("org", "SH-P03"), ("password", "a long enough pw")])
+            #expect(added.status == .ok && String(buffer: added.body).contains("已新增账号 nurse-p03"))
+            let token = try await admin.post(client, "/accounts", form: [("action", "token"), ("login", "nurse-p03")])
+            #expect(String(buffer: token.body).contains("sht_"))
+            let weak = try await admin.post(client, "/accounts", form: [("action", "add"), ("login", "nurse-p04"), ("name", "x"), ("role", "nurse"), ("org", "SH-P04"), ("password", "short")])
+            #expect(weak.status == .unprocessableContent)
+            let (nurse, _) = try await Browser.login(client, "nurse-p01")
+            #expect(try await nurse.get(client, "/accounts").status == .forbidden)
+            #expect(try await nurse.post(client, "/accounts", form: [("action", "disable"), ("login", "admin")]).status == .forbidden)
+        }
+    }
+
+    @Test("API: tokens for scripts, sessions need the CSRF header to change anything, problems carry code and remedy")
+    func api() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            try await seed(client)
+            let bearer: HTTPFields = [.authorization: "Bearer \(w.tokens["counsellor-p01"]!)"]
+            let me = try await client.execute(uri: "/api/me", method: .get, headers: bearer)
+            #expect(String(buffer: me.body).contains("\"role\":\"counsellor\""))
+            let flag = try await w.services.referrals.raiseFlag(actor: try w.store.authenticate(token: w.tokens["counsellor-p01"]!), student: "G99000000000000001",
+                                                                 className: nil, tier: .red, kind: "observation", reason: "api")
+            let refused = try await client.execute(uri: "/api/cases/\(flag)/advance", method: .post, headers: [.authorization: "Bearer \(w.tokens["counsellor-p01"]!)", .contentType: "application/json"],
+                                                   body: ByteBuffer(string: #"{"to":"referred_to_centre","consent":"not-asked"}"#))
+            #expect(refused.status == .conflict)
+            let problem = String(buffer: refused.body)
+            #expect(problem.contains("\"code\":\"conflict\"") && problem.contains("\"name\":\"consent\"") && problem.contains("\"value\":\"given\""))
+            let bad = try await client.execute(uri: "/api/cases/\(flag)/advance", method: .post, headers: bearer, body: ByteBuffer(string: "not json"))
+            #expect(bad.status == .unprocessableContent)
+            let (counsellor, _) = try await Browser.login(client, "counsellor-p01")
+            let noHeader = try await client.execute(uri: "/api/cases/\(flag)/advance", method: .post, headers: [.cookie: counsellor.cookie, .contentType: "application/json"],
+                                                    body: ByteBuffer(string: #"{"to":"assessed"}"#))
+            #expect(noHeader.status == .forbidden)
+            let withHeader = try await client.execute(uri: "/api/cases/\(flag)/advance", method: .post,
+                                                      headers: [.cookie: counsellor.cookie, .contentType: "application/json", .csrfToken: counsellor.csrf],
+                                                      body: ByteBuffer(string: #"{"to":"assessed","note":"评估"}"#))
+            #expect(withHeader.status == .ok)
+            #expect(try await client.execute(uri: "/api/queue", method: .get, headers: [.authorization: "Bearer sht_1_00"]).status == .unauthorized)
+            #expect(try await client.execute(uri: "/api/cases/\(flag)", method: .get, headers: [.authorization: "Bearer \(w.tokens["counsellor-p02"]!)"]).status == .notFound)
+            #expect(try await client.execute(uri: "/api/counts", method: .get, headers: [.authorization: "Bearer \(w.tokens["office"]!)"]).status == .ok)
+            #expect(try await client.execute(uri: "/api/queue", method: .get, headers: [.authorization: "Bearer \(w.tokens["office"]!)"]).status == .forbidden)
+        }
+    }
+
+    @Test("The OpenAPI document describes exactly the API's routes, and each documented route answers (not 404) for some account")
+    func openAPI() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            let doc = try await client.execute(uri: "/api/openapi.json", method: .get)
+            let json = try JSONSerialization.jsonObject(with: Data(doc.body.readableBytesView)) as! [String: Any]
+            let paths = json["paths"] as! [String: [String: Any]]
+            let documented = Set(paths.flatMap { p, ops in ops.keys.map { "\($0.uppercased()) \(p)" } })
+            let routed = Set(API.endpoints.map { "\($0.method.rawValue) \($0.path)" })
+            #expect(documented == routed)
+            for e in API.endpoints where e.method == .get {
+                let uri = e.path.replacingOccurrences(of: "{id}", with: "1")
+                var answered = false
+                for login in ["admin", "office", "counsellor-p01", "nurse-p01"] {
+                    let r = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(w.tokens[login]!)"])
+                    // The route exists: it answers OK, or a problem of its own (a JSON body with a code), never the router's 404.
+                    answered = answered || r.status == .ok || String(buffer: r.body).contains("\"code\"")
+                }
+                #expect(answered, "\(uri)")
+            }
+        }
+    }
+}
+
+@Suite("Messages")
+struct MessageTests {
+    @Test("Both catalogues have the same keys and the same placeholders; LANG picks the CLI's language")
+    func catalogues() throws {
+        let c = try MessageCatalogue.load(configDirectory: TestSupport.configDirectory)
+        #expect(c.keys(.zh) == c.keys(.en))
+        let placeholder = /\{[a-zA-Z]+\}/
+        for key in c.keys(.zh) {
+            let zh = Set(c.text(key, in: .zh).matches(of: placeholder).map { String($0.output) })
+            let en = Set(c.text(key, in: .en).matches(of: placeholder).map { String($0.output) })
+            #expect(zh == en, "\(key)")
+        }
+        #expect(Language.fromEnvironment(["LANG": "zh_CN.UTF-8"]) == .zh)
+        #expect(Language.fromEnvironment(["LANG": "en_US.UTF-8"]) == .en)
+        #expect(Language.fromEnvironment(["LC_ALL": "zh_TW.UTF-8", "LANG": "C"]) == .zh)
+        #expect(Language.fromEnvironment([:]) == .en)
+    }
+
+    @Test("Every key the pages use is in the catalogue")
+    func keysUsed() throws {
+        let c = try MessageCatalogue.load(configDirectory: TestSupport.configDirectory)
+        let dir = TestSupport.repositoryRoot.appendingPathComponent("Sources/HealthServer").path
+        var missing: [String] = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir) where file.hasSuffix(".swift") {
+            let text = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
+            for m in text.matches(of: /t\("([a-z]+\.[a-zA-Z.,-]+)"/) where !m.output.1.hasSuffix(".") {
+                if !c.keys(.zh).contains(String(m.output.1)) { missing.append("\(file): \(m.output.1)") }
+            }
+        }
+        #expect(missing.isEmpty, "\(missing)")
+    }
+
+    @Test("HTML escaping: markup, quotes and control characters")
+    func escaping() {
+        let value = "<script>alert('x')</script>\"&\u{1B}[31m\u{202E}"
+        let html: HTML = "<td>\(value)</td>"
+        #expect(html.text == "<td>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&amp;\u{FFFD}[31m\u{FFFD}</td>")
+    }
+}
