@@ -85,7 +85,7 @@ extension TrendReport {
     /// A school's (or the county's) trend chart: rate lines with interval bands, and the target line.
     func areaCard(_ area: Area) -> String {
         var out = "<div class=\"card\"><h3>\(Self.escape(areaLabel(area)))</h3>\n"
-        out += chart(area: area, measures: [("myopia", "#c0392b"), ("poor_vision", "#e67e22"), ("fitness_excellent_good", "#1e7b34")])
+        out += trendChartSVG(area: area)
         var lines: [String] = []
         for (id, _) in [("myopia", ""), ("fitness_excellent_good", "")] {
             if let t = targets.last(where: { $0.area == area && targetSources[$0.target] != nil && (id == "myopia" ? $0.target.contains("myopia") : $0.target.contains("fitness")) }) {
@@ -99,6 +99,15 @@ extension TrendReport {
         out += "<p class=\"meta\">" + lines.joined(separator: "<br>") + "</p></div>\n"
         return out
     }
+
+    /// The report's trend chart of one area (myopia, poor vision, 优良率 with interval bands and targets), as inline SVG
+    /// that needs no script: the web dashboard shows the same charts as the HTML report.
+    public func trendChartSVG(area: Area) -> String {
+        chart(area: area, measures: [("myopia", "#c0392b"), ("poor_vision", "#e67e22"), ("fitness_excellent_good", "#1e7b34")])
+    }
+
+    /// The schools ranked by standardised myopia rate in the last year (inline SVG with its heading), or "" without data.
+    public func rankingSVG() -> String { ranking() }
 
     func chart(area: Area, measures: [(String, String)]) -> String {
         let width = 340.0, height = 170.0, left = 34.0, right = 18.0, top = 14.0, bottom = 22.0

@@ -83,6 +83,7 @@ struct DemoCommand: AsyncParsableCommand {
         let counts = try store.caseCounts(actor: try store.authenticate(token: tokens["health-office"] ?? ""), at: asOf)
         print("  county, open cases by tier after escalation (what the health office sees): " + counts.open.keys.sorted().map { "\($0) \(counts.open[$0]!)" }.joined(separator: ", "))
         print("  demo accounts' tokens (a drill database; synthetic data): \(global.databasePath).demo-tokens")
+        print("  try: SCHOOLHEALTH_TOKEN=$(sed -n 's/^counsellor-SH-J01 //p' \(global.databasePath).demo-tokens) schoolhealth referrals show \(queue.first?.caseId ?? 1) --db \(global.databasePath) --now \(year)-10-25T10:00:00+08:00")
         print("""
 
             The web application on this database (http://127.0.0.1:8080, in Chinese; English with the switch):
@@ -91,7 +92,6 @@ struct DemoCommand: AsyncParsableCommand {
               nurse-SH-P01 (school nurse: uploads)   health-office (dashboard)   counsellor-SH-J01 (crisis queue)
               centre (county centre)   hospital (specialist hospital)   demo-admin (accounts)
             """)
-        print("  try: SCHOOLHEALTH_TOKEN=$(sed -n 's/^counsellor-SH-J01 //p' \(global.databasePath).demo-tokens) schoolhealth referrals show \(queue.first?.caseId ?? 1) --db \(global.databasePath) --now \(year)-10-25T10:00:00+08:00")
     }
 
     private func pad(_ v: some CustomStringConvertible, _ n: Int) -> String {

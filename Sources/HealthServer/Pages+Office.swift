@@ -88,6 +88,11 @@ extension Pages {
         let breakdowns: [HTML] = ["", "grade", "sex", "grade,sex"].map { b in
             "<option value=\"\(b)\"\(trend.breakdown.rawValue == b || (b.isEmpty && trend.breakdown == .none) ? " selected" : "")>\(t("dashboard.breakdown." + (b.isEmpty ? "none" : b), [:]))</option>"
         }
+        // The HTML report's charts (inline SVG, no script): the county and at most the first 12 areas chosen.
+        let charts: [HTML] = areas.prefix(13).map { area in
+            "<div class=\"card chart\"><h3>\(label(area))</h3>\(HTML(raw: report.trendChartSVG(area: area)))</div>"
+        }
+        let legend: HTML = "<p class=\"hint\">\(t("dashboard.chartLegend", [:]))</p>"
         let query = request.uri.query.map { "?" + $0 } ?? ""
         return page(context, title: t("dashboard.title", [:]), """
             <form class="card filters" method="get" action="/dashboard">
@@ -102,6 +107,8 @@ extension Pages {
             <a href="/reports/trends.csv\(query)">CSV</a> · <a href="/reports/trends.json\(query)">JSON</a> · <a href="/reports/trends.html\(query)">HTML</a></p>
             <div class="card"><h2>\(t("dashboard.targets", [:]))</h2><table id="targets"><tbody>\(targets)</tbody></table></div>
             \(counts)
+            <h2>\(t("dashboard.charts", [:]))</h2>\(legend)<div class="charts">\(charts)</div>
+            \(HTML(raw: report.rankingSVG()))
             \(tables)
             """)
     }

@@ -46,11 +46,14 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 struct SameOriginMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.method != .get && request.method != .head && request.method != .options {
-            if let site = request.headers[.secFetchSite], site != "same-origin" && site != "none" {
-                throw HTTPError(.forbidden, message: "cross-site request refused")
-            }
-            if let origin = request.headers[.origin] {
-                let authority = request.head.authority ?? ""
+            // A browser that sends Sec-Fetch-Site says where the request comes from; it is the check that counts. Under
+            // Referrer-Policy: no-referrer Chromium sends `Origin: null` for the site's own forms, so Origin is checked
+            // only when there is no Sec-Fetch-Site, and then it must name this host (the CSRF token is checked as well).
+            if let site = request.headers[.secFetchSite] {
+                guard site == "same-origin" || site == "none" else { throw HTTPError(.forbidden, message: "cross-site request refused") }
+            } else if let origin = request.headers[.origin] {
+                // HTTP/1.1 carries the authority in Host (HTTP/2 in :authority).
+                let authority = request.head.authority ?? request.headers[HTTPField.Name("Host")!] ?? ""
                 guard origin == "http://\(authority)" || origin == "https://\(authority)" else {
                     throw HTTPError(.forbidden, message: "cross-origin request refused")
                 }

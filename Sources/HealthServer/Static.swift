@@ -38,6 +38,8 @@ enum Static {
     .filters select,.filters input{width:auto}
     progress{width:420px;height:16px}
     .hidden{display:none}
+    .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(370px,1fr));gap:12px}
+    .charts .card{margin:0;padding:10px 12px}.charts h3{margin:0 0 6px;font-size:15px}
     .lang{color:#fff}
     dl.summary{display:grid;grid-template-columns:max-content auto;gap:4px 16px;margin:0}
     dl.summary dt{color:var(--muted)}dl.summary dd{margin:0;font-weight:600}

@@ -187,6 +187,11 @@ struct CLITests {
         let first = try schoolhealth(["demo"], in: dir)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("myopia rate"))
+        // How to start the web application on this database, and the demo accounts of each role with their password.
+        #expect(first.stdout.contains("schoolhealth serve --db schoolhealth.sqlite"))
+        for login in ["nurse-SH-P01", "health-office", "counsellor-SH-J01", "centre", "hospital", "demo-admin", "demo-password"] {
+            #expect(first.stdout.contains(login), "demo output names \(login)")
+        }
         #expect(FileManager.default.fileExists(atPath: dir + "/schoolhealth.sqlite"))
         let second = try schoolhealth(["demo"], in: dir)
         #expect(second.stdout.contains("already imported"))

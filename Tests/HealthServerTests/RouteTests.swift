@@ -73,7 +73,7 @@ struct LoginTests {
         }
     }
 
-    @Test("A login form without its token, or posted from another site, is refused")
+    @Test("A login form without its token, or posted from another site, is refused; the site's own form (Origin null with Sec-Fetch-Site same-origin, or Origin = this host) is not")
     func loginCSRF() async throws {
         let w = try WebWorld()
         try await w.test { client in
@@ -86,6 +86,19 @@ struct LoginTests {
             let origin = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .origin: "https://evil.example"],
                                                   body: ByteBuffer(string: "login=nurse-p01&password=x"))
             #expect(origin.status == .forbidden)
+            // What a browser sends for the site's own form: Chromium under Referrer-Policy no-referrer says `Origin: null`
+            // with Sec-Fetch-Site same-origin; a browser without Sec-Fetch-Site names the server's authority (the test client's is localhost).
+            let page = try await client.execute(uri: "/login", method: .get)
+            let token = Browser.hidden("csrf", in: String(buffer: page.body)) ?? ""
+            let cookie = "login_csrf=\(Browser.cookies(page)["login_csrf"] ?? "")"
+            for (origin, site) in [("null", "same-origin"), ("http://localhost", nil)] as [(String, String?)] {
+                var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded",
+                                           .origin: origin, .cookie: cookie]
+                if let site { headers[.secFetchSite] = site }
+                let sameOrigin = try await client.execute(uri: "/login", method: .post, headers: headers,
+                                                          body: ByteBuffer(string: "login=nurse-p01&password=correct+horse+battery&csrf=\(token)"))
+                #expect(sameOrigin.status == .seeOther, "Origin \(origin), Sec-Fetch-Site \(site ?? "none sent")")
+            }
         }
     }
 
@@ -350,7 +363,7 @@ struct MessageTests {
         #expect(Language.fromEnvironment([:]) == .en)
     }
 
-    @Test("Every key the pages use is in the catalogue")
+    @Test("Every key the pages use is in the catalogue, those built from a role, state, tier or consent included")
     func keysUsed() throws {
         let c = try MessageCatalogue.load(configDirectory: TestSupport.configDirectory)
         let dir = TestSupport.repositoryRoot.appendingPathComponent("Sources/HealthServer").path
@@ -361,6 +374,10 @@ struct MessageTests {
                 if !c.keys(.zh).contains(String(m.output.1)) { missing.append("\(file): \(m.output.1)") }
             }
         }
+        // Keys the pages build from a value: every role, state, tier and consent has its words.
+        let built = Role.allCases.map { "role." + $0.rawValue } + CaseState.allCases.map { "state." + $0.rawValue }
+            + Tier.allCases.map { "tier." + $0.rawValue } + ["given", "refused", "not-asked"].map { "consent." + $0 }
+        missing += built.filter { !c.keys(.zh).contains($0) || !c.keys(.en).contains($0) }
         #expect(missing.isEmpty, "\(missing)")
     }
 

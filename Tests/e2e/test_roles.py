@@ -1,0 +1,140 @@
+"""Each role in a real browser: what a nurse, the health office, a counsellor, the centre and the administrator
+see and do. Run by `.ci/run` after `swift test`; see conftest.py for the server and the browser."""
+import pathlib
+import re
+
+from playwright.sync_api import expect
+
+from conftest import ROOT, login, shot
+
+FIXTURE = ROOT / "Fixtures" / "vision" / "bad-values.csv"
+STUDENT_ID = re.compile(r"G99\d{10,}")
+
+
+def test_login_is_chinese_first_with_a_switch_and_refuses_a_wrong_password(server, page):
+    page.goto(server + "/login")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert "登录" in page.content()
+    shot(page, "01-login")
+    page.fill("#login", "health-office")
+    page.fill("#password", "not the password")
+    page.click("button[type=submit]")
+    expect(page.locator("[role=alert]")).to_be_visible()
+    page.click("a.lang")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Sign in" in page.content() or "Log in" in page.content()
+    shot(page, "01-login-en")
+    # The page's own font stack names a CJK font for every platform.
+    family = page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert "Noto Sans CJK SC" in family and "Microsoft YaHei" in family and "PingFang SC" in family
+    # The refused password is the only resource that failed (401); nothing the page needs is missing.
+    assert [e for e in page.console_errors if "401" not in e] == []
+
+
+def test_nurse_uploads_reads_the_summary_and_the_rejects(server, page):
+    login(page, server, "nurse-SH-P01")
+    page.goto(server + "/upload")
+    page.select_option("#kind", "vision")
+    page.set_input_files("#file", str(FIXTURE))
+    shot(page, "02-nurse-upload")
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/upload/[0-9a-f-]+$"), timeout=60_000)
+    summary = page.locator("#summary").inner_text()
+    assert "退回" in summary and "新增" in summary
+    rows = page.locator("#rejects tbody tr")
+    assert rows.count() >= 5
+    first = rows.nth(0).locator("td")
+    assert first.nth(0).inner_text().strip().isdigit()  # the line in the file
+    assert first.nth(1).inner_text().strip() != ""  # the column, as the file writes it
+    shot(page, "03-nurse-result")
+    with page.expect_download() as download:
+        page.click("a[href$='rejects.csv']")
+    body = pathlib.Path(download.value.path()).read_bytes()
+    assert body.startswith(b"\xef\xbb\xbf"), "the rejects CSV opens in Excel: UTF-8 with a BOM"
+    assert "行".encode() in body or b"line" in body
+    page.goto(server + "/batches")
+    assert FIXTURE.name in page.content()
+    shot(page, "04-nurse-batches")
+    assert page.console_errors == []
+    # She reads no case: the queue is refused.
+    assert page.goto(server + "/queue").status == 403
+
+
+def test_office_dashboard_with_charts_and_downloads_and_no_student(server, page):
+    login(page, server, "health-office")
+    page.goto(server + "/dashboard")
+    assert page.locator("#targets tr").count() >= 1
+    assert page.locator(".charts svg").count() >= 2
+    expect(page.locator("#case-counts")).to_be_visible()
+    content = page.content()
+    assert not STUDENT_ID.search(content), "the health office never sees a student identity"
+    shot(page, "05-office-dashboard")
+    page.select_option("#by", "sex")
+    page.click(".filters button[type=submit]")
+    assert "by=sex" in page.url
+    assert "男" in page.content()
+    with page.expect_download() as download:
+        page.click("a[href^='/reports/trends.csv']")
+    assert pathlib.Path(download.value.path()).stat().st_size > 1000
+    page.goto(server + "/reports/trends.html")
+    assert page.locator("svg").count() >= 2
+    shot(page, "06-office-report")
+    assert page.console_errors == []
+    assert page.goto(server + "/cases/1").status == 403
+
+
+def test_counsellor_opens_a_case_and_advances_it_with_consent_then_the_centre_sees_it(server, page, browser):
+    login(page, server, "counsellor-SH-J01")
+    page.goto(server + "/queue")
+    assert page.locator("#queue tbody tr").count() >= 1
+    shot(page, "07-counsellor-queue")
+    page.click("#queue tbody tr:first-child a")
+    page.wait_for_url(re.compile(r"/cases/\d+$"))
+    case_url = page.url
+    case_id = case_url.rsplit("/", 1)[1]
+    expect(page.locator("#audit")).to_be_visible()
+    # A hand-off without consent is refused beside the form, with what to do.
+    page.select_option("#to", "referred_to_centre")
+    page.fill("#note", "家长已电话沟通")
+    page.click("#advance-form button[type=submit]")
+    alert = page.locator("[role=alert]")
+    expect(alert).to_be_visible()
+    assert "同意" in alert.inner_text()
+    shot(page, "08-counsellor-consent-refused")
+    page.select_option("#to", "referred_to_centre")
+    page.check("input[name=guardianInformed]")
+    page.select_option("#consent", "given")
+    page.click("#advance-form button[type=submit]")
+    expect(page.locator("[role=status]")).to_be_visible()
+    assert page.locator("#case-state").inner_text().strip() == "已转介至心理中心" or "中心" in page.locator("#case-state").inner_text()
+    shot(page, "09-counsellor-advanced")
+
+    centre = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN").new_page()
+    login(centre, server, "centre")
+    centre.goto(server + "/queue")
+    assert centre.locator(f"#queue a[href='/cases/{case_id}']").count() == 1
+    centre.goto(server + f"/cases/{case_id}")
+    shot(centre, "10-centre-case")
+    centre.context.close()
+
+    # Another school's nurse or the hospital cannot open it.
+    other = browser.new_context().new_page()
+    login(other, server, "hospital")
+    assert other.goto(case_url).status in (403, 404)
+    other.context.close()
+
+
+def test_administrator_adds_an_account_and_reads_the_school_list(server, page):
+    login(page, server, "demo-admin")
+    page.goto(server + "/accounts")
+    page.fill("#login", "nurse-e2e")
+    page.fill("#name", "测试校医")
+    page.select_option("#role", "nurse")
+    page.fill("#org", "SH-P02")
+    page.fill("#password", "a long synthetic password")
+    page.click("form:has(input[name=action][value=add]) button[type=submit]")
+    assert "nurse-e2e" in page.locator("#accounts").inner_text()
+    shot(page, "11-admin-accounts")
+    page.goto(server + "/schools")
+    assert "SH-P01" in page.content()
+    assert page.goto(server + "/dashboard").status == 403
