@@ -17,7 +17,7 @@ enum CLIMessages {
     static func render(_ error: ServiceError) -> String {
         var text: String
         if language == .zh, let catalogue {
-            text = catalogue.text("cli.error", ["text": error.message(catalogue, .zh)], in: .zh)
+            text = catalogue.text("cli.error", ["text": error.message(catalogue, .zh, valuesInWords: false)], in: .zh)
             if error.key == nil || error.key == "error.internal" { text += " (\(error.detail))" }
         } else {
             text = "error: \(error.description)"

@@ -44,10 +44,22 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
     public var description: String { detail.isEmpty ? (key ?? code.rawValue) : detail }
 
     /// The message in a language.
-    public func message(_ catalogue: MessageCatalogue, _ language: Language) -> String {
+    /// The message in `language`. `valuesInWords`: states and roles in the reader's words (pages); the CLI keeps the
+    /// values as typed (`referred_to_centre`), since the reader types them back as options.
+    public func message(_ catalogue: MessageCatalogue, _ language: Language, valuesInWords: Bool = true) -> String {
         guard let key else { return detail }
         var arguments = arguments
         if arguments["detail"] == nil { arguments["detail"] = detail }
+        // A case state or role named in a refusal is said in the reader's words (`state.*`, `role.*`), not as stored.
+        for (name, prefix) in [("from", "state."), ("to", "state."), ("needed", "role."), ("actor", "role.")] where valuesInWords {
+            if let value = arguments[name], catalogue.keys(language).contains(prefix + value) {
+                arguments[name] = catalogue.text(prefix + value, [:], in: language)
+            }
+        }
+        if valuesInWords, let allowed = arguments["allowed"] {
+            arguments["allowed"] = allowed.components(separatedBy: ", ").map { catalogue.keys(language).contains("state." + $0) ? catalogue.text("state." + $0, [:], in: language) : $0 }
+                .joined(separator: language == .zh ? "、" : ", ")
+        }
         return catalogue.text(key, arguments, in: language)
     }
 

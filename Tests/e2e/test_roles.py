@@ -100,6 +100,8 @@ def test_counsellor_opens_a_case_and_advances_it_with_consent_then_the_centre_se
     alert = page.locator("[role=alert]")
     expect(alert).to_be_visible()
     assert "同意" in alert.inner_text()
+    # The state is named in words, not as stored.
+    assert "已转介县中心" in alert.inner_text() and "referred_to_centre" not in alert.inner_text()
     shot(page, "08-counsellor-consent-refused")
     page.select_option("#to", "referred_to_centre")
     page.check("input[name=guardianInformed]")
