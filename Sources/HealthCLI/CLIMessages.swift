@@ -1,4 +1,6 @@
 import Foundation
+import HealthCore
+import HealthIngest
 import HealthServices
 
 /// The CLI's side of the message catalogue: the language from `LANG`, remedies as options.
@@ -11,6 +13,31 @@ enum CLIMessages {
     static func text(_ key: String, _ arguments: [String: String] = [:], english: String) -> String {
         guard let catalogue, language != .en else { return english }
         return catalogue.text(key, arguments, in: language)
+    }
+
+    /// An error's detail in the CLI's language (a refused file's why), without the remedy.
+    static func detail(_ error: ServiceError) -> String {
+        guard let catalogue, language != .en else { return error.description }
+        return error.detail(catalogue, language)
+    }
+
+    /// A reason or warning in the CLI's language.
+    static func reason(_ r: ReasonText) -> String {
+        guard let catalogue, language != .en else { return r.text }
+        return catalogue.reason(r, in: language)
+    }
+
+    /// A rejected value's column and reason in the CLI's language.
+    static func rejection(_ r: Rejection) -> (column: String, reason: String) {
+        guard let catalogue, language != .en else { return (r.column, r.reason) }
+        return catalogue.rejection(r, in: language)
+    }
+
+    /// A rejects CSV whose heading and reasons are in the CLI's language.
+    static func rejectsFile(_ path: String) -> RejectsFile {
+        guard let catalogue, language != .en else { return RejectsFile(path: path) }
+        let language = language
+        return RejectsFile(path: path, headings: catalogue.rejectsHeadings(language), words: { catalogue.rejection($0, in: language) })
     }
 
     /// "error: …" with what to do, e.g. "(give --consent given)".

@@ -224,7 +224,7 @@ struct ImportRun {
         let imports = try services().imports
         var options = options(profile: nil)
         var allOK = true
-        let shared = rejects.map { RejectsFile(path: $0) }
+        let shared = rejects.map(CLIMessages.rejectsFile)
         defer { shared?.close() }
         for file in files {
             let name = (file as NSString).lastPathComponent
@@ -233,11 +233,12 @@ struct ImportRun {
             } else {
                 options.progress = nil
             }
-            let ownRejects: RejectsFile? = shared ?? (dryRun || !rejectsBesideInput ? nil : RejectsFile(path: file + ".rejects.csv"))
-            let disagreements: RejectsFile? = dryRun || !rejectsBesideInput ? nil : RejectsFile(path: file + ".disagreements.csv")
+            let ownRejects: RejectsFile? = shared ?? (dryRun || !rejectsBesideInput ? nil : CLIMessages.rejectsFile(file + ".rejects.csv"))
+            let disagreements: RejectsFile? = dryRun || !rejectsBesideInput ? nil : CLIMessages.rejectsFile(file + ".disagreements.csv")
             defer { disagreements?.close() }
             let preview = RejectionList(limit: 10)
             var report: FileReport
+            var refusal: String?
             do {
                 // The rejects files are opened before the import: one that cannot be written stops it first.
                 try ownRejects?.begin()
@@ -249,18 +250,20 @@ struct ImportRun {
                 if options.progress != nil { ProgressBar.clear() }
                 report = FileReport(file: file, status: .refused)
                 report.error = String(describing: error)
+                refusal = CLIMessages.detail(ServiceError(error))
                 allOK = false
             }
             if shared == nil { ownRejects?.close() }
             if let r = ownRejects, r.written > 0 { report.rejectsFile = r.path }
             if let d = disagreements, d.written > 0 { report.disagreementsFile = d.path }
             if report.status == .refused { allOK = false }
-            print(report: report, preview: preview.rejections)
+            print(report: report, preview: preview.rejections, refusal: refusal)
         }
         return allOK
     }
 
-    func print(report: FileReport, preview: [Rejection]) {
+    /// `refusal`: why the file was refused, in the reader's language (the JSON keeps `error` in English).
+    func print(report: FileReport, preview: [Rejection], refusal: String? = nil) {
         if json {
             Swift.print(Console.json(report))
             if let error = report.error { Console.error(error) }
@@ -269,26 +272,40 @@ struct ImportRun {
         if quiet { return }
         switch report.status {
         case .refused:
-            Console.error("error: \(report.error ?? "refused")")
+            let why = refusal ?? report.error ?? "refused"
+            Console.error(CLIMessages.text("cli.error", ["text": why], english: "error: \(why)"))
             if report.rowsRead > 0 { Console.error("  rows read \(report.rowsRead) · rejected \(report.rejected)") }
         case .alreadyImported:
-            Swift.print("\(report.file): \(report.warnings.first ?? "already imported; nothing changed")")
+            Swift.print(report.explainedWarnings.first.map { "\(report.file): \(CLIMessages.reason($0))" }
+                        ?? CLIMessages.text("cli.import.already", ["file": report.file], english: "\(report.file): already imported; nothing changed"))
             return
         case .imported, .dryRun:
-            let verb = report.status == .dryRun ? "dry run (nothing written)" : "imported as batch \(report.batch ?? 0)"
-            Swift.print("\(report.file): \(verb) — \(report.encoding ?? "?"), profile \(report.profile ?? "?"), rules \(report.ruleVersion ?? "?")")
+            let facts = ["file": report.file, "batch": String(report.batch ?? 0), "encoding": report.encoding ?? "?", "profile": report.profile ?? "?",
+                         "rules": report.ruleVersion ?? "?"]
+            Swift.print(report.status == .dryRun
+                ? CLIMessages.text("cli.import.dryRun", facts, english: "\(report.file): dry run (nothing written) — \(facts["encoding"]!), profile \(facts["profile"]!), rules \(facts["rules"]!)")
+                : CLIMessages.text("cli.import.imported", facts, english: "\(report.file): imported as batch \(facts["batch"]!) — \(facts["encoding"]!), profile \(facts["profile"]!), rules \(facts["rules"]!)"))
             if let layout = report.layout { Swift.print("  " + LayoutText.summary(layout)) }
-            Swift.print("  rows read \(report.rowsRead) · inserted \(report.inserted) · updated \(report.updated) · unchanged \(report.unchanged) · rejected \(report.rejected)")
+            let counts = ["read": report.rowsRead, "inserted": report.inserted, "updated": report.updated, "unchanged": report.unchanged,
+                          "rejected": report.rejected].mapValues(String.init)
+            Swift.print("  " + CLIMessages.text("cli.import.counts", counts, english: "rows read \(report.rowsRead) · inserted \(report.inserted) · updated \(report.updated) · unchanged \(report.unchanged) · rejected \(report.rejected)"))
         }
-        if let path = report.rejectsFile { Swift.print("  rejected values listed in \(path)") }
+        if let path = report.rejectsFile { Swift.print("  " + CLIMessages.text("cli.import.rejectsFile", ["path": path], english: "rejected values listed in \(path)")) }
         if let path = report.disagreementsFile {
-            Swift.print("  \(report.disagreements) row(s) carry scores that differ from SchoolHealth's; listed in \(path)")
+            Swift.print("  " + CLIMessages.text("cli.import.disagreements", ["count": String(report.disagreements), "path": path],
+                                                english: "\(report.disagreements) row(s) carry scores that differ from SchoolHealth's; listed in \(path)"))
         }
-        for r in preview { Swift.print("  line \(r.line), \(r.column) = \"\(r.value)\": \(r.reason)") }
+        for r in preview {
+            let said = CLIMessages.rejection(r)
+            Swift.print("  " + CLIMessages.text("cli.import.rejectLine", ["line": String(r.line), "column": said.column, "value": r.value, "reason": said.reason],
+                                                english: "line \(r.line), \(r.column) = \"\(r.value)\": \(r.reason)"))
+        }
         if report.rejected > preview.count && report.rejectsFile == nil && !preview.isEmpty {
-            Swift.print("  … pass --rejects PATH to list every rejected value")
+            Swift.print("  " + CLIMessages.text("cli.import.moreRejects", english: "… pass --rejects PATH to list every rejected value"))
         }
-        for w in report.warnings { Swift.print("  warning: \(w)") }
+        for w in report.explainedWarnings {
+            Swift.print("  " + CLIMessages.text("cli.import.warning", ["text": CLIMessages.reason(w)], english: "warning: \(w.text)"))
+        }
     }
 }
 

@@ -7,17 +7,21 @@ enum LayoutText {
     static func summary(_ layout: LayoutReport) -> String {
         let mapped = layout.columns.filter { $0.field != nil }.count
         let excluded = layout.columns.filter { $0.field == nil && $0.note != nil && !layout.unmapped.contains($0) }.count
-        var parts = ["header \(lines(layout.headerLines))"]
-        if !layout.titleLines.isEmpty { parts.append("title \(lines(layout.titleLines)) skipped") }
-        if layout.delimiter != "," { parts.append("delimiter \(layout.delimiter)") }
-        parts.append("\(mapped) of \(layout.columns.count) columns mapped")
-        if excluded > 0 { parts.append("\(excluded) not read on purpose") }
+        let t = { (key: String, arguments: [String: String], english: String) in CLIMessages.text(key, arguments, english: english) }
+        var parts = [t("cli.layout.header", ["lines": lines(layout.headerLines)], "header \(lines(layout.headerLines))")]
+        if !layout.titleLines.isEmpty {
+            parts.append(t("cli.layout.title", ["lines": lines(layout.titleLines)], "title \(lines(layout.titleLines)) skipped"))
+        }
+        if layout.delimiter != "," { parts.append(t("cli.layout.delimiter", ["delimiter": layout.delimiter], "delimiter \(layout.delimiter)")) }
+        parts.append(t("cli.layout.mapped", ["mapped": String(mapped), "columns": String(layout.columns.count)], "\(mapped) of \(layout.columns.count) columns mapped"))
+        if excluded > 0 { parts.append(t("cli.layout.excluded", ["count": String(excluded)], "\(excluded) not read on purpose")) }
         return parts.joined(separator: " · ")
     }
 
     static func lines(_ l: [Int]) -> String {
         guard let first = l.first, let last = l.last else { return "-" }
-        return first == last ? "line \(first)" : "lines \(first)–\(last)"
+        return first == last ? CLIMessages.text("cli.layout.line", ["line": String(first)], english: "line \(first)")
+            : CLIMessages.text("cli.layout.lines", ["first": String(first), "last": String(last)], english: "lines \(first)–\(last)")
     }
 
     /// The whole inspection, for a person.

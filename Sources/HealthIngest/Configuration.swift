@@ -89,6 +89,21 @@ public struct SchoolHealthConfig: Sendable {
         return SchoolHealthConfig(directory: directory, vision: vision, spine: spine, fitness: fitness, risk: risk, profiles: try resolve(raw))
     }
 
+    /// This configuration with more profiles, given as YAML texts (a school's saved mappings); each may extend
+    /// any profile already here. `source` names where a text came from in errors.
+    public func adding(profiles texts: [(yaml: String, source: String)]) throws(IngestError) -> SchoolHealthConfig {
+        guard !texts.isEmpty else { return self }
+        var raw: [(RawProfile, String)] = []
+        for (yaml, source) in texts {
+            do { raw.append((try YAMLDecoder().decode(RawProfile.self, from: yaml), source)) } catch {
+                throw .badConfig(file: source, reason: String(describing: error))
+            }
+        }
+        var copy = self
+        copy.profiles = try Self.resolve(raw, over: profiles)
+        return copy
+    }
+
     /// Profiles of one kind (e.g. "vision").
     public func profiles(kind: String) -> [ColumnProfile] { profiles.filter { $0.kind == kind } }
 
@@ -118,9 +133,9 @@ public struct SchoolHealthConfig: Sendable {
 
     /// Applies `extends:`: a child adds aliases, markers, codes, blocks and pairs to its parent's (and may override
     /// `required`); its own signature, description and origin are added to or replace the parent's.
-    static func resolve(_ raw: [(RawProfile, String)]) throws(IngestError) -> [ColumnProfile] {
-        var resolved: [String: ColumnProfile] = [:]
-        var order: [String] = []
+    static func resolve(_ raw: [(RawProfile, String)], over known: [ColumnProfile] = []) throws(IngestError) -> [ColumnProfile] {
+        var resolved = Dictionary(known.map { ($0.name, $0) }, uniquingKeysWith: { _, b in b })
+        var order = known.map(\.name)
         var pending = raw
         func union(_ a: [String], _ b: [String]?) -> [String] { a + (b ?? []).filter { !a.contains($0) } }
         while !pending.isEmpty {

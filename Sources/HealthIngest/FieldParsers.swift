@@ -3,7 +3,7 @@ import Foundation
 
 /// Why one value was not accepted, in words a nurse can act on.
 struct FieldProblem: Error {
-    let reason: String
+    let reason: ReasonText
 }
 
 /// Parsers from the raw bytes of a CSV field to domain values. Each trims surrounding whitespace,
@@ -323,7 +323,7 @@ final class AcuityScale: Sendable {
     let decimal: [Int: Int]
     let decimalMax: Int
     let chartText: String
-    let rangeText: String
+    let rangeText: ReasonText
 
     init(rules: VisionRules) {
         let lo = Int((rules.bounds.fivePoint.min * 1000).rounded()), hi = Int((rules.bounds.fivePoint.max * 1000).rounded())
@@ -371,7 +371,7 @@ extension Character {
 extension CivilDate {
     /// A date as the importer reads one (2024-09-01, 2024/9/1, 20240901, 2024年9月1日), or nil with the reason.
     public static func parse(_ text: String) -> Result<CivilDate, DateError> {
-        do { return .success(try FieldParsers.date(string: text)) } catch { return .failure(DateError(reason: error.reason)) }
+        do { return .success(try FieldParsers.date(string: text)) } catch { return .failure(DateError(reason: error.reason.text)) }
     }
 
     public struct DateError: Error, CustomStringConvertible {

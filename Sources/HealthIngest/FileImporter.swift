@@ -45,7 +45,18 @@ public struct Rejection: Sendable, Codable, Equatable {
     public var line: Int
     public var column: String
     public var value: String
+    /// In English; `explanation` keeps its template and values for the catalogue (`MessageCatalogue.reason`).
     public var reason: String
+    public var explanation: ReasonText
+
+    public init(kind: Kind = .rejected, file: String, line: Int, column: String, value: String, reason: ReasonText) {
+        self.kind = kind; self.file = file; self.line = line; self.column = column; self.value = value
+        self.reason = reason.text
+        self.explanation = reason
+    }
+
+    /// The column named when a problem is the row's, not one value's.
+    public static let wholeRow = "(whole row)"
 }
 
 /// What importing one file did; `--json` prints it.
@@ -70,7 +81,14 @@ public struct FileReport: Sendable, Codable, Equatable {
     public var rejected = 0
     /// Rows stored whose file-supplied scores differ from ours (fitness).
     public var disagreements = 0
+    /// In English; `explainedWarnings` keeps each one's template and values for the catalogue.
     public var warnings: [String] = []
+    public var explainedWarnings: [ReasonText] = []
+
+    public mutating func warn(_ warning: ReasonText) {
+        warnings.append(warning.text)
+        explainedWarnings.append(warning)
+    }
     /// How the file was read: title and header lines, delimiter, what each column was mapped to.
     public var layout: LayoutReport?
     public var error: String?
@@ -209,13 +227,13 @@ public struct FileImporter: Sendable {
             report.ruleVersion = summary.ruleVersion
             report.layout = summary.layout
             session.layout = (try? JSONEncoder().encode(summary.layout)).map { String(decoding: $0, as: UTF8.self) }
-            if !summary.ignored.isEmpty { report.warnings.append("ignored columns (not stored): \(summary.ignored.joined(separator: ", "))") }
+            if !summary.ignored.isEmpty { report.warn("ignored columns (not stored): \(summary.ignored.joined(separator: ", "))") }
             let excluded = summary.layout.columns.filter { $0.field == nil && $0.note != LayoutReport.notAField && $0.note != LayoutReport.unnamed }
             for (reason, columns) in Dictionary(grouping: excluded, by: { $0.note ?? "" }).sorted(by: { $0.key < $1.key }) {
-                report.warnings.append("\(columns.count) column(s) not read (\(columns.first!.header)…): \(reason)")
+                report.warn("\(columns.count) column(s) not read (\(columns.first!.header)…): \(reason)")
             }
-            if summary.blank > 0 { report.warnings.append("\(summary.blank) empty row(s) skipped") }
-            report.warnings += summary.warnings
+            if summary.blank > 0 { report.warn("\(summary.blank) empty row(s) skipped") }
+            for w in summary.warnings { report.warn(w) }
             strictFailure = options.strict && session.counts.rejected > 0
             report.rowsRead = session.counts.rowsRead
             report.inserted = session.counts.inserted
@@ -231,7 +249,7 @@ public struct FileImporter: Sendable {
         case let .alreadyImported(batch, importedAt):
             report.status = .alreadyImported
             report.batch = batch
-            report.warnings.append("this file (same SHA-256) was already imported as batch \(batch) on \(importedAt); nothing changed")
+            report.warn("this file (same SHA-256) was already imported as batch \(batch) on \(importedAt); nothing changed")
         case let .committed(batch):
             report.batch = batch
         case let .rolledBack(batch):
@@ -245,7 +263,7 @@ public struct FileImporter: Sendable {
     }
 
     private func duplicateProblem(first: Int, identical: Bool) -> RowProblem {
-        RowProblem(column: "(whole row)", value: "",
+        RowProblem(column: Rejection.wholeRow, value: "",
                    reason: identical
                        ? "repeats line \(first) exactly (same student, same screening date); the first one was kept"
                        : "has the same student and screening date as line \(first) but different values; line \(first) was kept. Correct the file and import it again if this row is the right one")

@@ -1,3 +1,4 @@
+import HealthCore
 public import Foundation
 import Crypto
 
@@ -30,7 +31,7 @@ enum FileInspector {
         while true {
             let chunk: Data
             do { chunk = try handle.read(upToCount: chunkSize) ?? Data() } catch {
-                throw .unreadable(file: displayName, reason: error.localizedDescription)
+                throw .unreadable(file: displayName, reason: ReasonText(value: error.localizedDescription))
             }
             if chunk.isEmpty { break }
             try builder.feed(chunk)

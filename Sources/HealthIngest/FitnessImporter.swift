@@ -48,8 +48,8 @@ struct FitnessImporter: RecordImporter {
         (heightBounds, weightBounds, sitUpBounds) = (bound("height_cm"), bound("weight_kg"), bound("sit_up_1min"))
     }
 
-    var warnings: [String] {
-        var w: [String] = []
+    var warnings: [ReasonText] {
+        var w: [ReasonText] = []
         if counts.exempt > 0 { w.append("\(counts.exempt) exempt student(s) (免体): stored, counted apart, never in a denominator") }
         if counts.incomplete > 0 { w.append("\(counts.incomplete) student(s) miss an item their grade requires: stored as incomplete, not scored, counted apart") }
         if counts.unscoredItems > 0 { w.append("\(counts.unscoredItems) value(s) for items the student's grade and sex are not tested on were stored but not scored") }

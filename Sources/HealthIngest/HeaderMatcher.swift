@@ -393,8 +393,11 @@ enum HeaderMatcher {
                     let reading = Reading(attempt: attempt, first: firstFilled, title: title, last: last, paths: paths, labels: labels, excluded: excluded)
                     if !attempt.missing.isEmpty {
                         let worst = fewestMissing?.attempt
+                        // Ties go as for `best`: fewer head rows (a title row is not read as a merged head's top).
                         if worst == nil || attempt.unfound < worst!.unfound
-                            || (attempt.unfound == worst!.unfound && attempt.claimed.count > worst!.claimed.count) {
+                            || (attempt.unfound == worst!.unfound && attempt.claimed.count > worst!.claimed.count)
+                            || (attempt.unfound == worst!.unfound && attempt.claimed.count == worst!.claimed.count
+                                && last - title < fewestMissing!.last - fewestMissing!.title) {
                             fewestMissing = reading
                         }
                         continue

@@ -1,3 +1,4 @@
+import HealthCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,7 @@ struct InputFile {
     init(_ given: String) throws(IngestError) {
         var st = stat()
         guard stat(given, &st) == 0 else {
-            throw .unreadable(file: given, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
+            throw .unreadable(file: given, reason: errno == ENOENT ? "no such file" : ReasonText(value: String(cString: strerror(errno))))
         }
         switch st.st_mode & S_IFMT {
         case S_IFREG:
@@ -36,7 +37,7 @@ struct InputFile {
     /// Copies a pipe into a temporary file. Opening does not wait for a writer; a terminal is refused.
     private static func spool(_ given: String) throws(IngestError) -> String {
         let fd = open(given, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw .unreadable(file: given, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .unreadable(file: given, reason: ReasonText(value: String(cString: strerror(errno)))) }
         defer { close(fd) }
         if isatty(fd) == 1 {
             throw .notAFile(file: given, reason: "is a terminal: pipe a file into it (schoolhealth import vision /dev/stdin < export.csv) or name the file")
@@ -54,7 +55,7 @@ struct InputFile {
             if n < 0 {
                 if errno == EINTR { continue }
                 unlink(copy)
-                throw .unreadable(file: given, reason: String(cString: strerror(errno)))
+                throw .unreadable(file: given, reason: ReasonText(value: String(cString: strerror(errno))))
             }
             let w = buffer.withUnsafeBytes { write(out, $0.baseAddress, n) }
             if w != n { unlink(copy); throw .unreadable(file: given, reason: "cannot write a temporary copy (is the disk full?)") }

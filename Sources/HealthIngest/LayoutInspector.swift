@@ -15,6 +15,26 @@ public struct LayoutInspection: Sendable, Codable, Equatable {
     public var problem: String?
     /// A profile that extends the best one with the suggested aliases (YAML).
     public var draft: String
+    /// Fields of the closest profile no column was mapped to (the choices of the mapping step), required first.
+    public var openFields: [OpenField] = []
+    /// For unmapped columns, the field the header is most like.
+    public var suggested: [Suggestion] = []
+    /// The first data row's value of each column (in column order), to recognise a column by its content.
+    public var samples: [String] = []
+    /// How the closest profile names each of its fields (its first alias: `student_id` → `学籍号`).
+    public var labels: [String: String] = [:]
+
+    public struct Suggestion: Sendable, Codable, Equatable {
+        public var column: Int
+        public var field: String
+    }
+
+    public struct OpenField: Sendable, Codable, Equatable {
+        public var key: String
+        public var required: Bool
+        /// How the profile's first alias names it (`右眼裸眼视力`).
+        public var label: String
+    }
 }
 
 public enum LayoutInspector {
@@ -47,8 +67,82 @@ public enum LayoutInspector {
             problem = String(describing: error)
         }
         let missing = reading.attempt.missing.map(\.key)
-        return LayoutInspection(file: given, kind: kind.rawValue, encoding: inspection.encoding.rawValue, layout: layout, missing: missing,
-                                problem: problem, draft: draft(for: reading, layout: layout, kind: kind, file: given))
+        var found = LayoutInspection(file: given, kind: kind.rawValue, encoding: inspection.encoding.rawValue, layout: layout, missing: missing,
+                                     problem: problem, draft: draft(for: reading, layout: layout, kind: kind, file: given))
+        let open = openFields(reading)
+        for field in reading.attempt.profile.fields { found.labels[field.key] = field.aliases.first ?? field.key }
+        found.openFields = open.map { LayoutInspection.OpenField(key: $0.key, required: $0.required, label: $0.aliases.first ?? $0.key) }
+        found.suggested = suggestions(reading, layout: layout).map { .init(column: $0.column.number, field: $0.field.key) }
+        if reading.last + 1 < prelude.count {
+            let cells = prelude[reading.last + 1].cells
+            found.samples = layout.columns.map { $0.number <= cells.count ? String(cells[$0.number - 1].prefix(40)) : "" }
+        }
+        return found
+    }
+
+    /// A profile, as YAML, that reads a file like the inspected one with `choices` (column number → field key):
+    /// it extends the closest profile, names each chosen column's header as an alias of its field, and applies
+    /// only to files that have those headers (its signature). Throws when a choice names no open field or two
+    /// columns are given one field.
+    ///
+    ///     let yaml = try LayoutInspector.profile(for: found, choices: [7: "ucva_right"], name: "school-3301-vision-1")
+    public static func profile(for inspection: LayoutInspection, choices: [Int: String], name: String, savedBy: String) throws(IngestError) -> String {
+        let open = Set(inspection.openFields.map(\.key))
+        var seen: [String: Int] = [:]
+        var lines = [
+            "# Mapped on the web by \(savedBy) from \(quoted(inspection.file)); header line(s) \(inspection.layout.headerLines.map(String.init).joined(separator: ", ")).",
+            "profile: \(name)",
+            "extends: \(inspection.layout.profile)",
+            "description: \(quoted("layout of \(inspection.file), mapped by \(savedBy)"))",
+        ]
+        var signature: [String] = []
+        var fields: [String] = []
+        for (number, key) in choices.sorted(by: { $0.key < $1.key }) {
+            guard let column = inspection.layout.columns.first(where: { $0.number == number }), column.field == nil else {
+                throw .badConfig(file: inspection.file, reason: "column \(number) is not an unmapped column of the file")
+            }
+            guard open.contains(key) else { throw .badConfig(file: inspection.file, reason: "'\(key)' is not a field left to map") }
+            if let other = seen[key] {
+                throw .ambiguousColumn(file: inspection.file, line: inspection.layout.headerLines.last ?? 1, field: key,
+                                       headers: [inspection.layout.columns[other - 1].header, column.header])
+            }
+            seen[key] = number
+            signature.append(column.header)
+            fields.append("  \(key): { aliases: [\(quoted(column.header))] }   # column \(number)")
+        }
+        lines.append("signature: [\(signature.map(quoted).joined(separator: ", "))]")
+        lines.append(fields.isEmpty ? "fields: {}" : "fields:")
+        return (lines + fields).joined(separator: "\n") + "\n"
+    }
+
+    static func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+
+    /// Fields not mapped yet that a column could give: required ones first, identity fields only when required.
+    static func openFields(_ reading: HeaderMatcher.Reading) -> [ColumnProfile.Field] {
+        let mapped = Set(reading.attempt.index.keys)
+        let open = reading.attempt.profile.fields.filter { !mapped.contains($0.key) && (!IdentityFields.keys.contains($0.key) || $0.required) }
+        return open.filter(\.required) + open.filter { !$0.required }
+    }
+
+    /// For each open field, the unmapped column most like one of its aliases (each column at most once).
+    static func suggestions(_ reading: HeaderMatcher.Reading, layout: LayoutReport) -> [(field: ColumnProfile.Field, column: LayoutReport.Column, score: Double)] {
+        let unmapped = layout.columns.filter { $0.field == nil && $0.note == LayoutReport.notAField }
+        var scored: [(ColumnProfile.Field, LayoutReport.Column, Double)] = []
+        for field in openFields(reading) {
+            for column in unmapped {
+                let h = HeaderMatcher.normalize(column.header.split(separator: "/").last.map(String.init) ?? column.header)
+                let score = (field.aliases + [field.key]).map { similarity(HeaderMatcher.normalize($0), h) }.max() ?? 0
+                if score >= 0.34 { scored.append((field, column, score)) }
+            }
+        }
+        var suggestions: [(field: ColumnProfile.Field, column: LayoutReport.Column, score: Double)] = []
+        var taken = Set<Int>()
+        for (field, column, score) in scored.sorted(by: { $0.2 > $1.2 }) where !taken.contains(column.number)
+            && !suggestions.contains(where: { $0.field.key == field.key }) {
+            suggestions.append((field, column, score))
+            taken.insert(column.number)
+        }
+        return suggestions
     }
 
     private static func checkHeader(_ kind: ScreeningKind, _ map: HeaderMap, options: ImportOptions, file: String) throws(IngestError) {
@@ -77,26 +171,10 @@ public enum LayoutInspector {
         let profile = reading.attempt.profile
         let mapped = Set(reading.attempt.index.keys)
         let unmapped = layout.columns.filter { $0.field == nil && $0.note == LayoutReport.notAField }
-        // For each field not mapped yet, the unmapped column most like one of its aliases.
-        var suggestions: [(field: ColumnProfile.Field, column: LayoutReport.Column, score: Double)] = []
-        var taken = Set<Int>()
-        let open = profile.fields.filter { !mapped.contains($0.key) && !IdentityFields.keys.contains($0.key) || ($0.required && !mapped.contains($0.key)) }
-        var scored: [(ColumnProfile.Field, LayoutReport.Column, Double)] = []
-        for field in open {
-            for column in unmapped {
-                let h = HeaderMatcher.normalize(column.header.split(separator: "/").last.map(String.init) ?? column.header)
-                let score = (field.aliases + [field.key]).map { similarity(HeaderMatcher.normalize($0), h) }.max() ?? 0
-                if score >= 0.34 { scored.append((field, column, score)) }
-            }
-        }
-        for (field, column, score) in scored.sorted(by: { $0.2 > $1.2 }) where !taken.contains(column.number)
-            && !suggestions.contains(where: { $0.field.key == field.key }) {
-            suggestions.append((field, column, score))
-            taken.insert(column.number)
-        }
+        let suggestions = Self.suggestions(reading, layout: layout)
+        let taken = Set(suggestions.map(\.column.number))
         let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         let name = "draft-" + stem.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
-        func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
         var lines: [String] = [
             "# Draft column profile for \(quoted((file as NSString).lastPathComponent)) (\(kind.rawValue)), written by `schoolhealth import \(kind.rawValue) --inspect`.",
             "# Title line(s): \(layout.titleLines.isEmpty ? "none" : layout.titleLines.map(String.init).joined(separator: ", ")); header line(s): \(layout.headerLines.map(String.init).joined(separator: ", ")); delimiter \(quoted(layout.delimiter)); closest profile: \(profile.name).",

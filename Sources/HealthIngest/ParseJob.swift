@@ -7,7 +7,7 @@ struct ParseSummary: Sendable {
     var ruleVersion: String
     var ignored: [String]
     var blank: Int
-    var warnings: [String]
+    var warnings: [ReasonText]
     var layout = LayoutReport()
 }
 
@@ -144,7 +144,7 @@ final class ParseJob<R: RecordImporter>: @unchecked Sendable {
             rows += 1
             if record.count != map.physicalCount {
                 batch.append(.rejected(line: record.line, [RowProblem(
-                    column: "(whole row)", value: "\(record.count) fields",
+                    column: Rejection.wholeRow, value: "\(record.count) fields",
                     reason: "has \(record.count) fields but the header has \(map.physicalCount); a comma or quote is probably missing or extra, so the values cannot be matched to columns")]))
             } else {
                 let parsed = importer!.parse(record)   // mutates in place, no copy
@@ -169,9 +169,11 @@ final class ParseJob<R: RecordImporter>: @unchecked Sendable {
         summary.ruleVersion = R.ruleVersion(config)
         summary.layout = map.layout
         summary.layout.delimiter = Delimiter.name(stream.delimiter)
-        summary.warnings = (map.profile.caution.map { ["profile \(map.profile.name): \($0)"] } ?? []) + importer!.warnings
+        summary.warnings = (map.profile.caution.map { c -> [ReasonText] in ["profile \(map.profile.name): \(c)"] } ?? []) + importer!.warnings
         if stream.delimiter != UInt8(ascii: ",") {
-            summary.warnings.insert("fields are separated by \(stream.delimiter == 0x09 ? "tabs" : "semicolons (;)"), not commas: read as such", at: 0)
+            let separated: ReasonText = stream.delimiter == 0x09 ? "fields are separated by tabs, not commas: read as such"
+                : "fields are separated by semicolons (;), not commas: read as such"
+            summary.warnings.insert(separated, at: 0)
         }
         return summary
     }

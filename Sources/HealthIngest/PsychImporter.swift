@@ -44,8 +44,8 @@ struct PsychImporter: RecordImporter {
         items = (1...9).map { c["phq9_q\($0)"] }
     }
 
-    var warnings: [String] {
-        var w = Tier.allCases.compactMap { t in flagged[t].map { "\($0) \(t.rawValue) flag(s) raised by rules \(rules.version) (\(rules.status))" } }
+    var warnings: [ReasonText] {
+        var w = Tier.allCases.compactMap { t in flagged[t].map { n -> ReasonText in "\(n) \(t.rawValue) flag(s) raised by rules \(rules.version) (\(rules.status))" } }
         if doubtful > 0 { w.append("\(doubtful) MHT result(s) with validity (测谎) ≥ 7: answers doubtful, retest; not flagged on the total") }
         return w
     }

@@ -5,7 +5,7 @@ import HealthStore
 struct RowProblem: Sendable {
     var column: String
     var value: String
-    var reason: String
+    var reason: ReasonText
 }
 
 /// What parsing one data row gave.
@@ -44,7 +44,7 @@ protocol RecordImporter {
     /// Writes one record (on the writer thread).
     static func write(_ record: Record, line: Int, into session: ImportSession) throws -> RowWrite
     /// Notes about the whole file (e.g. a column that mixes acuity notations).
-    var warnings: [String] { get }
+    var warnings: [ReasonText] { get }
 }
 
 extension RecordImporter {
@@ -75,7 +75,7 @@ struct RowReader {
     private(set) var marksSeen: [String] = []
 
     /// "N cell(s) marked as not measured (--, 9) were stored as missing", or nil.
-    var notMeasuredNote: String? {
+    var notMeasuredNote: ReasonText? {
         notMeasured == 0 ? nil : "\(notMeasured) cell(s) marked as not measured (\(marksSeen.joined(separator: ", "))) were stored as missing"
     }
 
@@ -99,8 +99,8 @@ struct RowReader {
     /// Whether the field in `column` already has a problem on this row.
     func hasProblem(_ column: Int?) -> Bool { column.map { c in problems.contains { $0.column == headers[c] } } ?? false }
 
-    mutating func add(_ column: Int?, value: String, reason: String) {
-        problems.append(RowProblem(column: column.map { headers[$0] } ?? "(whole row)", value: value, reason: reason))
+    mutating func add(_ column: Int?, value: String, reason: ReasonText) {
+        problems.append(RowProblem(column: column.map { headers[$0] } ?? Rejection.wholeRow, value: value, reason: reason))
     }
 
     /// The raw bytes of `column` (a physical field, or part of one).

@@ -56,21 +56,31 @@ public final class RejectsFile: RejectionSink {
     public private(set) var written = 0
     private var writtenAtBase = 0
 
-    public init(path: String) { self.path = path }
+    private let headings: [String]
+    private let words: @Sendable (Rejection) -> (column: String, reason: String)
+
+    /// `headings` and `words` say the file in the reader's language (the service layer passes the catalogue's);
+    /// by default English, with the column as written in the file.
+    public init(path: String, headings: [String] = ["file", "line", "column", "value", "reason"],
+                words: @escaping @Sendable (Rejection) -> (column: String, reason: String) = { ($0.column, $0.reason) }) {
+        self.path = path
+        self.headings = headings
+        self.words = words
+    }
 
     /// Opens (creating or emptying) the file, or says why it cannot. Call before each input.
     public func begin() throws {
         if handle == nil {
-            let header = Data([0xEF, 0xBB, 0xBF] + Array("file,line,column,value,reason\r\n".utf8))
+            let header = Data([0xEF, 0xBB, 0xBF] + Array((headings.map(CSVCell.escape).joined(separator: ",") + "\r\n").utf8))
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             // An older file of that name keeps its mode through O_TRUNC: rejected rows are students' data.
             if fd >= 0 { _ = fchmod(fd, 0o600) }
             guard fd >= 0 else {
-                throw IngestError.outputUnwritable(file: path, reason: String(cString: strerror(errno)))
+                throw IngestError.outputUnwritable(file: path, reason: ReasonText(value: String(cString: strerror(errno))))
             }
             let h = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             do { try h.write(contentsOf: header) } catch {
-                throw IngestError.outputUnwritable(file: path, reason: error.localizedDescription)
+                throw IngestError.outputUnwritable(file: path, reason: ReasonText(value: error.localizedDescription))
             }
             handle = h
             created = true
@@ -81,16 +91,17 @@ public final class RejectsFile: RejectionSink {
 
     public func add(_ r: Rejection) throws {
         guard let handle else { throw IngestError.outputUnwritable(file: path, reason: "not opened") }
-        let fields = [r.file, String(r.line), r.column, r.value, r.reason].map(CSVCell.escape)
+        let said = words(r)
+        let fields = [r.file, String(r.line), said.column, r.value, said.reason].map(CSVCell.escape)
         do { try handle.write(contentsOf: Data((fields.joined(separator: ",") + "\r\n").utf8)) } catch {
-            throw IngestError.outputUnwritable(file: path, reason: error.localizedDescription)
+            throw IngestError.outputUnwritable(file: path, reason: ReasonText(value: error.localizedDescription))
         }
         written += 1
     }
 
     public func seal() throws {
         do { try handle?.synchronize() } catch {
-            throw IngestError.outputUnwritable(file: path, reason: error.localizedDescription)
+            throw IngestError.outputUnwritable(file: path, reason: ReasonText(value: error.localizedDescription))
         }
     }
 

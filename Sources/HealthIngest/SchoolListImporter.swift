@@ -12,7 +12,14 @@ public struct SchoolListReport: Sendable, Codable, Equatable {
     public var unchanged = 0
     public var rejected = 0
     public var layout: LayoutReport?
+    /// In English; `explainedWarnings` keeps each one's template and values for the catalogue.
     public var warnings: [String] = []
+    public var explainedWarnings: [ReasonText] = []
+
+    public mutating func warn(_ warning: ReasonText) {
+        warnings.append(warning.text)
+        explainedWarnings.append(warning)
+    }
 }
 
 /// Imports the county's school list (`Config/profiles/schools.yaml`): added or updated by code in one
@@ -95,13 +102,13 @@ public struct SchoolListImporter: Sendable {
         })
         report.layout = map.layout
         report.layout?.delimiter = Delimiter.name(stream.delimiter)
-        if !map.ignored.isEmpty { report.warnings.append("ignored columns (not stored): \(map.ignored.joined(separator: ", "))") }
+        if !map.ignored.isEmpty { report.warn("ignored columns (not stored): \(map.ignored.joined(separator: ", "))") }
         if report.rowsRead == 0 { throw IngestError.headerOnly(file: path) }
         try rejects.seal()
         let change = try store.saveSchools(schools, key: SchoolDirectory.key)
         (report.inserted, report.updated, report.unchanged) = (change.inserted, change.updated, change.unchanged)
         if !existing.isEmpty {
-            report.warnings.append("\(existing.count) school(s) already in the list but not in this file were kept: \(existing.keys.sorted().prefix(10).joined(separator: ", "))")
+            report.warn("\(existing.count) school(s) already in the list but not in this file were kept: \(existing.keys.sorted().prefix(10).joined(separator: ", "))")
         }
         return report
     }

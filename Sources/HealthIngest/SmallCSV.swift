@@ -1,3 +1,4 @@
+import HealthCore
 import Foundation
 
 /// A small CSV file read whole with the importer's reader (libcsv: quotes, embedded line breaks; GB18030 or

@@ -57,8 +57,8 @@ struct SpineImporter: RecordImporter {
             + Array(atrAfter.values) + generalFlags.map(\.column)
     }
 
-    var warnings: [String] {
-        var notes: [String] = []
+    var warnings: [ReasonText] {
+        var notes: [ReasonText] = []
         if incomplete > 0 { notes.append("\(incomplete) screening(s) lack a forward-bend result for some segment; they are stored but not counted in rates") }
         if let note = reader.notMeasuredNote { notes.append(note) }
         if postural > 0 {

@@ -1,3 +1,4 @@
+import HealthCore
 import Foundation
 #if canImport(Glibc)
 import Glibc

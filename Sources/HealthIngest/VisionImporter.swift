@@ -44,10 +44,11 @@ struct VisionImporter: RecordImporter {
                               "axis_left", "corrected_right", "corrected_left"].compactMap { c[$0] }
     }
 
-    var warnings: [String] {
-        var notes = map.headers.indices.compactMap { column -> String? in
+    var warnings: [ReasonText] {
+        var notes = map.headers.indices.compactMap { column -> ReasonText? in
             guard fivePointRows[column] > 0, decimalRows[column] > 0 else { return nil }
-            return "column \(map.headers[column]) mixes 5-point (\(fivePointRows[column]) rows) and decimal (\(decimalRows[column]) rows) acuity; both were converted to the 5-point scale"
+            let note: ReasonText = "column \(map.headers[column]) mixes 5-point (\(fivePointRows[column]) rows) and decimal (\(decimalRows[column]) rows) acuity; both were converted to the 5-point scale"
+            return note
         }
         if let note = reader.notMeasuredNote { notes.append(note) }
         if belowChart > 0 {
@@ -76,7 +77,7 @@ struct VisionImporter: RecordImporter {
             corrected: acuity(record, corrected))
     }
 
-    static let notScreened = "has no measurement at all (every acuity and refraction cell is empty): the student was not screened, so nothing is stored. A cell marked -- is read as not measured and the screening is kept"
+    static let notScreened: ReasonText = "has no measurement at all (every acuity and refraction cell is empty): the student was not screened, so nothing is stored. A cell marked -- is read as not measured and the screening is kept"
 
     static func write(_ record: Record, line: Int, into session: ImportSession) throws -> RowWrite {
         .outcome(try session.write(vision: record.screening, classification: record.classification, schoolYear: record.schoolYear, line: line))

@@ -92,7 +92,8 @@ extension Pages {
             throw error
         }
         guard let upload else { throw WebError.badRequest(app.t("upload.file", [:], context)) }
-        defer { upload.remove() }
+        var keep = false
+        defer { if !keep { upload.remove() } }
         try app.requireCSRF(fields["csrf"], session)
         guard let kind = ScreeningKind(rawValue: fields["kind"] ?? "") else { throw WebError.badRequest(app.t("upload.kind", [:], context)) }
         var options = ImportOptions()
@@ -104,10 +105,41 @@ extension Pages {
             guard case .success(let date) = CivilDate.parse(d) else { throw WebError.badRequest("\(app.t("upload.date", [:], context)): \(d)") }
             options.screeningDate = date
         }
-        let outcome = try await app.services.imports.importUpload(upload, ImportRequest(kind: kind, options: options), actor: session.actor,
-                                                                  rejectsDirectory: app.options.workDirectory)
-        await app.uploads.put(upload.id, .init(account: session.actor.accountID ?? -1, outcome: outcome, kind: kind.rawValue))
+        let request = ImportRequest(kind: kind, options: options)
+        let outcome = try await app.services.imports.importUpload(upload, request, actor: session.actor, rejectsDirectory: app.options.workDirectory,
+                                                                  language: context.language)
+        // A file refused for want of columns waits, spooled, for the mapping step.
+        keep = outcome.mapping != nil
+        await app.uploads.put(upload.id, .init(account: session.actor.accountID ?? -1, outcome: outcome, kind: kind.rawValue,
+                                               pending: keep ? upload : nil, request: request))
         return Web.redirect("/upload/\(upload.id)")
+    }
+
+    /// The mapping step's answer: a field per unmapped column (`col-N`), saved as the school's profile, and the
+    /// waiting upload imported with it.
+    func mapping(_ request: Request, _ context: WebContext) async throws -> Response {
+        let session = try role(context, .nurse)
+        let form = try await Web.readForm(request, context)
+        try app.requireCSRF(form["csrf"], session)
+        let account = session.actor.accountID ?? -1
+        guard let id = context.parameters.get("id"), var entry = await app.uploads.get(id, account: account),
+              let upload = entry.pending, let importRequest = entry.request else { throw WebError.notFound }
+        var choices: [Int: String] = [:]
+        for (name, field) in form where name.hasPrefix("col-") {
+            guard let number = Int(name.dropFirst(4)) else { throw WebError.badRequest(name) }
+            if !field.isEmpty { choices[number] = field }
+        }
+        do {
+            entry.outcome = try await app.services.imports.mapUpload(upload, importRequest, choices: choices, actor: session.actor,
+                                                                     rejectsDirectory: app.options.workDirectory, language: context.language)
+            entry.mappingError = nil
+            if entry.outcome.mapping == nil { entry.pending = nil }
+        } catch {
+            guard error.code == .invalid else { throw error }
+            entry.mappingError = error.message(app.services.messages, context.language)
+        }
+        await app.uploads.put(id, entry)
+        return Web.redirect("/upload/\(id)")
     }
 
     static func dispositionParameter(_ header: String, _ name: String) -> String? {
@@ -129,10 +161,12 @@ extension Pages {
         case .imported: headline = "<p class=\"ok\">\(t("result.imported", ["batch": String(r.batch ?? 0)]))</p>"
         case .alreadyImported: headline = "<p class=\"ok\">\(t("result.already", [:]))</p>"
         case .dryRun: headline = .empty
+        case .refused where entry.pending != nil: headline = "<p class=\"error\">\(t("result.needsMapping", [:]))</p>"
         case .refused: headline = "<p class=\"error\">\(t("result.refused", ["reason": r.error ?? ""]))</p>"
         }
         let rows: [HTML] = entry.outcome.firstRejections.map { x in
-            "<tr><td class=\"num\">\(x.line)</td><td>\(x.column)</td><td>\(x.value)</td><td>\(x.reason)</td></tr>"
+            let said = app.services.messages.rejection(x, in: context.language)
+            return "<tr><td class=\"num\">\(x.line)</td><td>\(said.column)</td><td>\(x.value)</td><td>\(said.reason)</td></tr>"
         }
         let rejects: HTML = r.rejected == 0 && rows.isEmpty ? "<p>\(t("result.noRejects", [:]))</p>" : """
             <h2>\(t("result.rejectsTitle", ["shown": String(rows.count), "total": String(max(r.rejected, rows.count))]))</h2>
@@ -140,9 +174,22 @@ extension Pages {
             <table id="rejects"><thead><tr><th>\(t("col.line", [:]))</th><th>\(t("col.column", [:]))</th><th>\(t("col.value", [:]))</th><th>\(t("col.reason", [:]))</th></tr></thead>
             <tbody>\(rows)</tbody></table>
             """
-        let warnings: [HTML] = r.warnings.map { "<li>\($0)</li>" }
+        let mapping: HTML = entry.pending != nil ? entry.outcome.mapping.map { mappingForm($0, id: id, error: entry.mappingError, context) } ?? .empty : .empty
         return page(context, title: t("result.title", [:]), """
             <div class="card">\(headline)<p class="muted">\(r.file)</p>
+            \(entry.pending != nil ? .empty : summary(r, context))
+            </div>
+            \(mapping)
+            \(entry.pending != nil ? .empty : "<div class=\"card\">\(rejects)</div>" as HTML)
+            <p><a href="/upload">\(t("upload.title", [:]))</a> · <a href="/batches">\(t("batches.title", [:]))</a></p>
+            """)
+    }
+
+    /// An import's counts, encoding, layout and warnings, in words a nurse understands.
+    func summary(_ r: FileReport, _ context: WebContext) -> HTML {
+        let t = { (k: String, a: [String: String]) in app.t(k, a, context) }
+        let warnings: [HTML] = r.explainedWarnings.map { "<li>\(app.services.messages.reason($0, in: context.language))</li>" }
+        return """
             <dl class="summary" id="summary">
             <dt>\(t("result.rowsRead", [:]))</dt><dd>\(r.rowsRead)</dd>
             <dt>\(t("result.inserted", [:]))</dt><dd>\(r.inserted)</dd>
@@ -153,10 +200,46 @@ extension Pages {
             <dt>\(t("result.profile", [:]))</dt><dd>\(r.profile ?? "—")</dd>
             </dl>
             \(warnings.isEmpty ? .empty : "<h2>\(t("result.warnings", [:]))</h2><ul>\(warnings)</ul>" as HTML)
-            </div>
-            <div class="card">\(rejects)</div>
-            <p><a href="/upload">\(t("upload.title", [:]))</a> · <a href="/batches">\(t("batches.title", [:]))</a></p>
-            """)
+            """
+    }
+
+    /// The inspect mode's mapping on a page: the head as read (title and header lines), each column with its header,
+    /// the first row's value and its field, and for every column not read a choice of the fields still open.
+    func mappingForm(_ m: LayoutInspection, id: String, error: String?, _ context: WebContext) -> HTML {
+        let t = { (k: String, a: [String: String]) in app.t(k, a, context) }
+        guard let session = context.session else { return .empty }
+        let label = Dictionary(m.openFields.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let suggested = Dictionary(m.suggested.map { ($0.column, $0.field) }, uniquingKeysWith: { a, _ in a })
+        let missing: [HTML] = m.missing.map { "<li>\(label[$0]?.label ?? $0) <span class=\"muted\">(\($0))</span></li>" }
+        let rows: [HTML] = m.layout.columns.map { c in
+            let sample = c.number <= m.samples.count ? m.samples[c.number - 1] : ""
+            let cell: HTML
+            if let field = c.field {
+                let words = field.components(separatedBy: " + ").map { m.labels[$0] ?? $0 }.joined(separator: " + ")
+                cell = "<span class=\"ok\">\(words)</span> <span class=\"muted\">(\(field))</span>"
+            } else if c.note == nil || m.layout.unmapped.contains(c) {
+                let options: [HTML] = m.openFields.map { f in
+                    "<option value=\"\(f.key)\"\(suggested[c.number] == f.key ? " selected" : "")>\(f.label) (\(f.key))\(f.required ? " *" : "")</option>"
+                }
+                cell = "<select name=\"col-\(String(c.number))\" aria-label=\"\(t("mapping.fieldFor", ["column": c.header]))\"><option value=\"\">\(t("mapping.ignore", [:]))</option>\(options)</select>"
+            } else {
+                cell = "<span class=\"muted\">\(t("mapping.notRead", [:]))</span>"
+            }
+            return "<tr><td class=\"num\">\(c.number)</td><td>\(c.header)</td><td class=\"muted\">\(sample)</td><td>\(cell)</td></tr>"
+        }
+        let titles = m.layout.titleLines.isEmpty ? t("mapping.none", [:]) : m.layout.titleLines.map(String.init).joined(separator: "、")
+        return """
+            <div class="card" id="mapping"><h2>\(t("mapping.title", [:]))</h2>
+            <p>\(t("mapping.hint", ["profile": m.layout.profile]))</p>
+            <p class="muted">\(t("mapping.head", ["titles": titles, "headers": m.layout.headerLines.map(String.init).joined(separator: "、"), "encoding": m.encoding]))</p>
+            <p>\(t("mapping.missing", [:]))</p><ul>\(missing)</ul>
+            \(error.map { "<p class=\"error\" id=\"mapping-error\">\($0)</p>" as HTML } ?? .empty)
+            <form method="post" action="/upload/\(id)/mapping">\(csrfField(session))
+            <table id="mapping-columns"><thead><tr><th>\(t("mapping.column", [:]))</th><th>\(t("mapping.header", [:]))</th><th>\(t("mapping.sample", [:]))</th><th>\(t("mapping.field", [:]))</th></tr></thead>
+            <tbody>\(rows)</tbody></table>
+            <div><button class="primary" type="submit">\(t("mapping.submit", [:]))</button></div>
+            </form></div>
+            """
     }
 
     func rejectsDownload(_ context: WebContext) async throws -> Response {

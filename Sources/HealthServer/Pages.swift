@@ -34,6 +34,7 @@ struct Pages {
         router.get("/upload") { _, context in try await guarded(context) { try uploadPage(context) } }
         router.post("/upload") { request, context in try await guarded(context) { try await upload(request, context) } }
         router.get("/upload/:id") { _, context in try await guarded(context) { try await uploadResult(context) } }
+        router.post("/upload/:id/mapping") { request, context in try await guarded(context) { try await mapping(request, context) } }
         router.get("/upload/:id/rejects.csv") { _, context in try await guarded(context) { try await rejectsDownload(context) } }
         router.get("/batches") { _, context in try await guarded(context) { try await batches(context) } }
         router.get("/dashboard") { request, context in try await guarded(context) { try await dashboard(request, context) } }

@@ -139,19 +139,28 @@ struct SessionMiddleware: RouterMiddleware {
 actor UploadResults {
     struct Entry: Sendable {
         let account: Int64
-        let outcome: UploadOutcome
+        var outcome: UploadOutcome
         let kind: String
+        /// The spooled file, kept while the mapping step waits for the nurse's choices (removed with the entry).
+        var pending: SpooledUpload? = nil
+        var request: ImportRequest? = nil
+        var mappingError: String? = nil
     }
     private var entries: [String: Entry] = [:]
     private var order: [String] = []
 
     func put(_ id: String, _ entry: Entry) {
+        if let previous = entries[id] {
+            if previous.pending?.path != entry.pending?.path { previous.pending?.remove() }
+        } else {
+            order.append(id)
+        }
         entries[id] = entry
-        order.append(id)
-        // Keep the latest 500 results; their rejects files go with them.
+        // Keep the latest 500 results; their rejects files and waiting uploads go with them.
         while order.count > 500 {
             let old = order.removeFirst()
             if let path = entries[old]?.outcome.rejectsPath { unlink(path) }
+            entries[old]?.pending?.remove()
             entries[old] = nil
         }
     }

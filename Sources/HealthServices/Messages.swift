@@ -1,4 +1,6 @@
 public import Foundation
+public import HealthCore
+public import HealthIngest
 import Yams
 
 /// The language a person reads SchoolHealth in.
@@ -26,12 +28,27 @@ public enum Language: String, Sendable, CaseIterable, Codable {
 ///     let text = catalogue.text("result.imported", ["batch": "12"], in: .zh)   // 已导入，批次号 12
 public struct MessageCatalogue: Sendable {
     let texts: [Language: [String: String]]
+    /// Translations of the reasons the importers write in English (`ReasonText`), by template:
+    /// `Config/messages/reasons/<language>.yaml`. English needs none.
+    let reasons: [Language: [String: String]]
 
-    public init(texts: [Language: [String: String]]) { self.texts = texts }
+    public init(texts: [Language: [String: String]], reasons: [Language: [String: String]] = [:]) {
+        self.texts = texts
+        self.reasons = reasons
+    }
 
     /// Reads `directory/messages/*.yaml`.
     public static func load(configDirectory directory: String) throws(ServiceError) -> MessageCatalogue {
         var texts: [Language: [String: String]] = [:]
+        var reasons: [Language: [String: String]] = [:]
+        for language in Language.allCases where language != .en {
+            let path = "\(directory)/messages/reasons/\(language.rawValue).yaml"
+            do {
+                reasons[language] = try YAMLDecoder().decode([String: String].self, from: try String(contentsOfFile: path, encoding: .utf8))
+            } catch {
+                throw ServiceError(.configuration, message: "\(path): \(error)")
+            }
+        }
         for language in Language.allCases {
             let path = "\(directory)/messages/\(language.rawValue).yaml"
             do {
@@ -41,7 +58,33 @@ public struct MessageCatalogue: Sendable {
                 throw ServiceError(.configuration, message: "\(path): \(error)")
             }
         }
-        return MessageCatalogue(texts: texts)
+        return MessageCatalogue(texts: texts, reasons: reasons)
+    }
+
+    /// A reason in `language`: its template's translation with the same values, or the English text.
+    ///
+    ///     catalogue.reason("is \(40) characters long; at most \(32) are allowed", in: .zh)
+    public func reason(_ reason: ReasonText, in language: Language) -> String {
+        let arguments = reason.arguments.map { self.reason($0, in: language) }
+        return ReasonText.fill(reasons[language]?[reason.template] ?? reason.template, arguments)
+    }
+
+    /// Whether `template` has a translation in `language` (English always has).
+    public func hasReason(_ template: String, in language: Language) -> Bool {
+        language == .en || reasons[language]?[template] != nil
+    }
+
+    /// The templates with a translation in `language`.
+    public func reasonTemplates(_ language: Language) -> Set<String> { Set(reasons[language]?.keys ?? [:].keys) }
+
+    /// A rejected value's column and reason in `language` (the column as written in the file; "(whole row)" said).
+    public func rejection(_ r: Rejection, in language: Language) -> (column: String, reason: String) {
+        (r.column == Rejection.wholeRow ? text("reject.wholeRow", in: language) : r.column, reason(r.explanation, in: language))
+    }
+
+    /// The heading of a rejects CSV in `language`.
+    public func rejectsHeadings(_ language: Language) -> [String] {
+        ["file", "line", "column", "value", "reason"].map { text("rejects." + $0, in: language) }
     }
 
     /// The keys of one language (for the test that keeps the files in step).

@@ -1,4 +1,5 @@
 import Foundation
+public import HealthCore
 import HealthIngest
 import HealthRisk
 import HealthStore
@@ -31,6 +32,8 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
     public var arguments: [String: String]
     /// The English detail from the layer below (names the file, line, column and value where it has them).
     public var detail: String
+    /// The detail with its template and values apart, where the layer below gave one (a refused file's why).
+    public var reason: ReasonText?
     public var remedy: Remedy?
 
     public init(_ code: Code, key: String? = nil, _ arguments: [String: String] = [:], message: String = "", remedy: Remedy? = nil) {
@@ -47,9 +50,9 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
     /// The message in `language`. `valuesInWords`: states and roles in the reader's words (pages); the CLI keeps the
     /// values as typed (`referred_to_centre`), since the reader types them back as options.
     public func message(_ catalogue: MessageCatalogue, _ language: Language, valuesInWords: Bool = true) -> String {
-        guard let key else { return detail }
+        guard let key else { return detail(catalogue, language) }
         var arguments = arguments
-        if arguments["detail"] == nil { arguments["detail"] = detail }
+        if arguments["detail"] == nil { arguments["detail"] = detail(catalogue, language) }
         // A case state or role named in a refusal is said in the reader's words (`state.*`, `role.*`), not as stored.
         for (name, prefix) in [("from", "state."), ("to", "state."), ("needed", "role."), ("actor", "role.")] where valuesInWords {
             if let value = arguments[name], catalogue.keys(language).contains(prefix + value) {
@@ -61,6 +64,11 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
                 .joined(separator: language == .zh ? "、" : ", ")
         }
         return catalogue.text(key, arguments, in: language)
+    }
+
+    /// The detail in `language` where the catalogue can say it, else as the layer below wrote it.
+    public func detail(_ catalogue: MessageCatalogue, _ language: Language) -> String {
+        reason.map { catalogue.reason($0, in: language) } ?? detail
     }
 
     /// Maps what the layers below throw; anything unknown is an internal error (its detail is logged, not shown).
@@ -83,6 +91,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             }
         case let e as IngestError:
             self.init(.fileRefused, key: "error.fileRefused", message: e.description)
+            reason = e.explanation
         default:
             self.init(.internalError, key: "error.internal", message: String(describing: error), remedy: .administrator)
         }

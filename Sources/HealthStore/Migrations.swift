@@ -24,6 +24,7 @@ enum Migrations {
         Step(id: "v5-layouts-schools", apply: v5),
         Step(id: "v6-accounts-keyed-audit", apply: v6),
         Step(id: "v7-uploads", apply: v7),
+        Step(id: "v8-school-profiles", apply: v8),
     ]
 
     static var identifiers: [String] { steps.map(\.id) }
@@ -642,6 +643,23 @@ enum Migrations {
                 PRIMARY KEY (batch_id, account_id)
             );
             CREATE INDEX batch_upload_school ON batch_upload(school_code, uploaded_at);
+            """)
+    }
+
+    // MARK: - v8
+
+    static func v8(_ db: Database) throws {
+        try db.execute(sql: """
+            -- Column profiles a school's nurse saved in the web's mapping step (YAML, as Config/profiles holds them).
+            CREATE TABLE school_profile (
+                school_code TEXT    NOT NULL,
+                name        TEXT    NOT NULL,
+                kind        TEXT    NOT NULL,
+                yaml        TEXT    NOT NULL,
+                account_id  INTEGER NOT NULL REFERENCES account(id),
+                saved_at    INTEGER NOT NULL,
+                PRIMARY KEY (school_code, name)
+            );
             """)
     }
 }

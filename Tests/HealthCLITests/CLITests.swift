@@ -32,7 +32,8 @@ func addAccount(db: String, admin: String, login: String, role: String, org: Str
 
 struct CommandFailure: Error { var message: String; init(_ m: String) { message = m } }
 
-func schoolhealth(_ arguments: [String], in directory: String? = nil, token: String? = nil, stdin: String? = nil) throws -> RunResult {
+/// Runs the CLI in English unless `lang` names another locale (`zh_CN.UTF-8`).
+func schoolhealth(_ arguments: [String], in directory: String? = nil, token: String? = nil, stdin: String? = nil, lang: String = "C.UTF-8") throws -> RunResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
@@ -42,6 +43,9 @@ func schoolhealth(_ arguments: [String], in directory: String? = nil, token: Str
     env.removeValue(forKey: "SCHOOLHEALTH_DB")
     env.removeValue(forKey: "SCHOOLHEALTH_TOKEN")
     env.removeValue(forKey: "SCHOOLHEALTH_AUDIT_KEY")
+    env.removeValue(forKey: "LC_ALL")
+    env.removeValue(forKey: "LC_MESSAGES")
+    env["LANG"] = lang
     if let token { env["SCHOOLHEALTH_TOKEN"] = token }
     process.environment = env
     let out = Pipe(), err = Pipe(), input = Pipe()
@@ -61,6 +65,29 @@ func schoolhealth(_ arguments: [String], in directory: String? = nil, token: Str
 
 @Suite("schoolhealth command line", .serialized)
 struct CLITests {
+    @Test("Under LANG=zh_CN the import speaks Chinese: the summary, each rejected value's reason, the rejects file, a refused file")
+    func chinese() throws {
+        let dir = TestSupport.temporaryDirectory("cli-zh")
+        let bad = dir + "/bad.csv"
+        try FileManager.default.copyItem(atPath: TestSupport.fixture("vision/bad-values.csv"), toPath: bad)
+        let r = try schoolhealth(["import", "vision", "--db", dir + "/db.sqlite", bad], lang: "zh_CN.UTF-8")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("已导入为批次 1") && r.stdout.contains("读取 ") && r.stdout.contains("退回的值列在 "), "\(r.stdout)")
+        #expect(!r.stdout.contains("rows read") && !r.stdout.contains("header line"), "\(r.stdout)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: bad + ".rejects.csv"))
+        let rejects = String(decoding: data, as: UTF8.self)
+        #expect(Array(data.prefix(3)) == [0xEF, 0xBB, 0xBF] && rejects.contains("文件,行号,列,值,退回原因\r\n"), "\(rejects)")
+        #expect(rejects.contains(",性别,3,不是性别代码：男生写 1、男或 M，女生写 2、女或 F"), "\(rejects)")
+        #expect(!rejects.contains("is not"), "\(rejects)")
+        // Column names stay as written in the file.
+        #expect(rejects.contains("右眼裸眼视力") || rejects.contains("学籍号"), "\(rejects)")
+        let refused = try schoolhealth(["import", "vision", "--db", dir + "/db.sqlite", TestSupport.fixture("vision/header-only.csv")], lang: "zh_CN.UTF-8")
+        #expect(refused.status != 0 && refused.stderr.contains("文件只有表头，没有数据行"), "\(refused.stderr)")
+        // The same in English without the locale.
+        let english = try schoolhealth(["import", "vision", "--db", dir + "/db.sqlite", TestSupport.fixture("vision/header-only.csv")])
+        #expect(english.stderr.contains("the file has a header line but no data rows"), "\(english.stderr)")
+    }
+
     @Test("import vision --json prints one object per file with the documented fields")
     func json() throws {
         let dir = TestSupport.temporaryDirectory("cli")

@@ -10,7 +10,7 @@ func parse<T>(_ text: String, _ parser: (UnsafeBufferPointer<UInt8>) throws(Fiel
 }
 
 func problem<T>(_ text: String, _ parser: (UnsafeBufferPointer<UInt8>) throws(FieldProblem) -> T) -> String? {
-    do { _ = try parse(text, parser); return nil } catch { return error.reason }
+    do { _ = try parse(text, parser); return nil } catch { return error.reason.text }
 }
 
 @Suite("Value parsers")
@@ -142,7 +142,7 @@ struct FieldParserTests {
         #expect(problem("a\u{FFFD}b") { (b) throws(FieldProblem) in try FieldParsers.text(b) }?.contains("not valid text") == true)
         let invalid: [UInt8] = [0x41, 0xFF, 0x42]
         let reason: String? = invalid.withUnsafeBufferPointer { b -> String? in
-            do throws(FieldProblem) { _ = try FieldParsers.text(b); return nil } catch { return error.reason }
+            do throws(FieldProblem) { _ = try FieldParsers.text(b); return nil } catch { return error.reason.text }
         }
         #expect(reason?.contains("not valid text") == true)
     }

@@ -193,6 +193,63 @@ struct UploadTests {
     }
 }
 
+@Suite("Web: the mapping step for a layout SchoolHealth does not know")
+struct MappingTests {
+    @Test("An unknown layout is held for mapping; an incomplete mapping saves nothing; a complete one becomes the school's profile and imports")
+    func mapping() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            let (nurse, _) = try await Browser.login(client, "nurse-p01")
+            let file = TestSupport.fixture("vision/unknown-layout.csv")
+            let r = try await nurse.upload(client, file: file, name: "区平台导出.csv", kind: "vision")
+            let location = r.headers[.location] ?? ""
+            let page = String(buffer: try await nurse.get(client, location).body)
+            // The head as read (title line 1, header line 2), the unread columns with a choice, the first row's values.
+            #expect(page.contains("id=\"mapping\"") && page.contains("标题行：1；表头行：2"), "\(page)")
+            #expect(page.contains("<select name=\"col-8\"") && page.contains("<td>OD裸眼</td><td class=\"muted\">5.0</td>"))
+            #expect(page.contains("右眼裸眼视力") && page.contains("（不读取）"))
+            #expect(try w.store.counts().batches == 0)
+            // Without the token, or from another school's nurse: refused, nothing saved.
+            #expect(try await nurse.post(client, location + "/mapping", form: [("col-8", "ucva_right")], csrf: false).status == .forbidden)
+            let (other, _) = try await Browser.login(client, "nurse-p02")
+            #expect(try await other.post(client, location + "/mapping", form: [("col-8", "ucva_right"), ("col-9", "ucva_left")]).status == .notFound)
+            // One required field left without a column: said so, nothing saved, the upload still waits.
+            let partial = try await nurse.post(client, location + "/mapping", form: [("col-8", "ucva_right"), ("col-9", "")])
+            #expect(partial.status == .seeOther)
+            let again = String(buffer: try await nurse.get(client, location).body)
+            #expect(again.contains("id=\"mapping-error\"") && again.contains("仍没有对应的列：左眼裸眼视力"), "\(again)")
+            #expect(try w.store.schoolProfiles(school: "SH-P01").isEmpty)
+            // Two columns for one field: refused.
+            _ = try await nurse.post(client, location + "/mapping", form: [("col-8", "ucva_right"), ("col-9", "ucva_right")])
+            #expect(String(buffer: try await nurse.get(client, location).body).contains("id=\"mapping-error\""))
+            #expect(try w.store.schoolProfiles(school: "SH-P01").isEmpty)
+            // Complete: saved as the school's profile and imported (the row with "x" is rejected with its reason).
+            _ = try await nurse.post(client, location + "/mapping", form: [("col-8", "ucva_right"), ("col-9", "ucva_left"), ("col-10", "sphere_right"), ("col-11", "sphere_left")])
+            let done = String(buffer: try await nurse.get(client, location).body)
+            #expect(done.contains("已导入，批次号") && !done.contains("id=\"mapping\""), "\(done)")
+            #expect(done.contains("<dt>新增</dt><dd>2</dd>") && done.contains("<dt>识别的格式</dt><dd>school-SH-P01-vision-1</dd>"), "\(done)")
+            // The rejected value's reason in Chinese, values kept (the range comes from the rules).
+            #expect(done.contains("<td>OS裸眼</td><td>x</td><td>不是视力值：请用 五分记录 "), "\(done)")
+            let rejectsCSV = String(buffer: try await nurse.get(client, location + "/rejects.csv").body)
+            #expect(rejectsCSV.hasPrefix("\u{FEFF}文件,行号,列,值,退回原因\r\n") && rejectsCSV.contains("OS裸眼,x,不是视力值"), "\(rejectsCSV)")
+            let saved = try w.store.schoolProfiles(school: "SH-P01")
+            #expect(saved.map(\.name) == ["school-SH-P01-vision-1"] && saved[0].savedBy == "nurse-p01")
+            #expect(saved[0].yaml.contains("signature: [\"OD裸眼\", \"OS裸眼\", \"OD球镜\", \"OS球镜\"]"), "\(saved[0].yaml)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: w.dir + "/work").filter { $0.hasSuffix(".upload") }.isEmpty)
+            // The school's next file of that layout imports at once; another school's nurse still maps her own.
+            let next = w.dir + "/next.csv"
+            try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "2024-09-12", with: "2025-03-12").write(toFile: next, atomically: true, encoding: .utf8)
+            let second = try await nurse.upload(client, file: next, name: "春季.csv", kind: "vision")
+            let secondPage = String(buffer: try await nurse.get(client, second.headers[.location] ?? "").body)
+            #expect(secondPage.contains("已导入，批次号") && secondPage.contains("school-SH-P01-vision-1"), "\(secondPage)")
+            let theirFile = w.dir + "/theirs.csv"
+            try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "SH-P01", with: "SH-P02").write(toFile: theirFile, atomically: true, encoding: .utf8)
+            let theirs = try await other.upload(client, file: theirFile, name: "x.csv", kind: "vision")
+            #expect(String(buffer: try await other.get(client, theirs.headers[.location] ?? "").body).contains("id=\"mapping\""))
+        }
+    }
+}
+
 @Suite("Web: the health office, the queue, the administrator, the API")
 struct ScopeTests {
     /// SH-P01's screenings, uploaded by its nurse.
@@ -381,10 +438,108 @@ struct MessageTests {
         #expect(missing.isEmpty, "\(missing)")
     }
 
+    @Test("Every reason the importers write has its Chinese, with the same values; a value the catalogue knows is said too")
+    func reasons() throws {
+        let c = try MessageCatalogue.load(configDirectory: TestSupport.configDirectory)
+        let dir = TestSupport.repositoryRoot.appendingPathComponent("Sources/HealthIngest").path
+        var templates: [String] = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() where file.hasSuffix(".swift") {
+            templates += ReasonScanner.templates(in: try String(contentsOfFile: dir + "/" + file, encoding: .utf8), returns: file == "IngestError.swift")
+        }
+        #expect(templates.count > 80)
+        for template in Set(templates) where !c.hasReason(template, in: .zh) { Issue.record("no Chinese for: \(template)") }
+        // Every translation keeps the template's placeholders (and the file holds nothing stale).
+        let placeholder = /\{[0-9]+\}/
+        for template in c.reasonTemplates(.zh) {
+            let zh = Set(c.reason(ReasonText(template: template, arguments: []), in: .zh).matches(of: placeholder).map { String($0.output) })
+            #expect(zh == Set(template.matches(of: placeholder).map { String($0.output) }), "\(template)")
+        }
+        let words: Set<String> = ["5-point {0}–{1} or decimal {2}–{3}", "sphere", "cylinder", "s", "PHQ-9 total", "PHQ-9 item-9 score", "PHQ-9 item score",
+                                  "GAD-7 total", "MHT total", "MHT validity score", "SCL-90 total", "count of positive items", "SDQ total difficulties",
+                                  "run_1000m", "run_800m", "pull_up", "sit_up_1min", "red", "orange", "yellow",
+                                  "{0} (accepted headers: {1})"]
+        #expect(c.reasonTemplates(.zh).subtracting(templates).subtracting(words).isEmpty, "stale: \(c.reasonTemplates(.zh).subtracting(templates).subtracting(words))")
+        // Rendering: the template's values in their places, a known value translated in its turn, English untouched.
+        let width = 40, limit = 32
+        let r: ReasonText = "is \(width) characters long; a student ID has at most 32"
+        #expect(c.reason(r, in: .zh) == "长 40 个字符；学籍号最多 32 个字符" && c.reason(r, in: .en) == r.text && limit == 32)
+        let range: ReasonText = "is outside the \("sphere") range a refractometer measures (\(-20.0) to \(20.0) D)"
+        #expect(c.reason(range, in: .zh) == "超出电脑验光仪可测的球镜范围（-20.0 至 20.0 D）")
+        #expect(ReasonText(value: "{0} literally").text == "{0} literally")
+    }
+
     @Test("HTML escaping: markup, quotes and control characters")
     func escaping() {
         let value = "<script>alert('x')</script>\"&\u{1B}[31m\u{202E}"
         let html: HTML = "<td>\(value)</td>"
         #expect(html.text == "<td>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&amp;\u{FFFD}[31m\u{FFFD}</td>")
+    }
+}
+
+/// Finds the reasons the importers write: the string literals given as `reason:` (both sides of a `? :`) and the
+/// `ReasonText` constants, each as its template (`\(…)` → `{0}`, `{1}` …).
+enum ReasonScanner {
+    /// `returns`: also every literal a `return` gives (IngestError's explanations).
+    static func templates(in source: String, returns: Bool = false) -> [String] {
+        let s = Array(source)
+        var found: [String] = []
+        // `reason:` arguments, ReasonText constants and results, and the warnings (`warn(`, `notes.append(`, `w.append(`).
+        let returned = #/\breturn\s+(?=")/#
+        let given = #/reason:\s*|: ReasonText\??\s*=\s*|-> ReasonText in\s*|-> \[ReasonText\] in\s*|ReasonText\? \{\s*|\.warn\(|\bnotes\.append\(|\bw\.append\(/#
+        let starts = returns ? source.ranges(of: returned) : source.ranges(of: given)
+        for range in starts {
+            let at = source.distance(from: source.startIndex, to: range.lowerBound)
+            // IngestError's own reasons (whole-file refusals, configuration) are not row reasons.
+            let lineStart = s[..<at].lastIndex(of: "\n").map { $0 + 1 } ?? 0
+            let line = String(s[lineStart..<at])
+            if !returns, line.contains(/(badConfig|unreadable|missingOption|outputUnwritable|notAFile)\(/) { continue }
+            var i = source.distance(from: source.startIndex, to: range.upperBound)
+            // A row problem's column name is not a reason; its `reason:` is found on its own.
+            if source[range.upperBound...].hasPrefix("RowProblem(") { continue }
+            var depth = 0
+            while i < s.count {
+                let ch = s[i]
+                if ch == "\"" {
+                    var template = "", n = 0
+                    i += 1
+                    while i < s.count, s[i] != "\"" {
+                        if s[i] == "\\", i + 1 < s.count, s[i + 1] == "(" {
+                            var d = 1
+                            i += 2
+                            while i < s.count, d > 0 {
+                                if s[i] == "(" { d += 1 } else if s[i] == ")" { d -= 1 } else if s[i] == "\"" {
+                                    i += 1
+                                    while i < s.count, s[i] != "\"" { if s[i] == "\\" { i += 1 }; i += 1 }
+                                }
+                                i += 1
+                            }
+                            template += "{\(n)}"; n += 1
+                            continue
+                        }
+                        if s[i] == "\\", i + 1 < s.count {
+                            template.append(["n": "\n", "t": "\t"][s[i + 1]] ?? s[i + 1])
+                            i += 2
+                            continue
+                        }
+                        template += s[i] == "{" ? "{{" : s[i] == "}" ? "}}" : String(s[i])
+                        i += 1
+                    }
+                    found.append(template)
+                    i += 1
+                    continue
+                }
+                if ch == "(" || ch == "[" { depth += 1 }
+                if ch == ")" || ch == "]" { depth -= 1; if depth < 0 { break } }
+                if ch == ",", depth == 0 { break }
+                if ch == "\n", depth == 0 {
+                    let before = String(s[max(0, i - 200)..<i]).trimmingCharacters(in: .whitespaces)
+                    let after = String(s[(i + 1)...].prefix(200)).trimmingCharacters(in: .whitespaces)
+                    if !(before.hasSuffix("?") || before.hasSuffix(":") || before.hasSuffix("+") || before.hasSuffix("(")
+                         || after.hasPrefix("?") || after.hasPrefix(":") || after.hasPrefix("+")) { break }
+                }
+                i += 1
+            }
+        }
+        return found
     }
 }

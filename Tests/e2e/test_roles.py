@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from conftest import ROOT, login, shot
 
 FIXTURE = ROOT / "Fixtures" / "vision" / "bad-values.csv"
+UNKNOWN = ROOT / "Fixtures" / "vision" / "unknown-layout.csv"
 STUDENT_ID = re.compile(r"G99\d{10,}")
 
 
@@ -58,6 +59,38 @@ def test_nurse_uploads_reads_the_summary_and_the_rejects(server, page):
     assert page.console_errors == []
     # She reads no case: the queue is refused.
     assert page.goto(server + "/queue").status == 403
+
+
+def test_nurse_maps_the_columns_of_an_unknown_layout(server, page):
+    """A district platform's export with columns SchoolHealth does not know (OD裸眼, OS裸眼): the mapping step shows
+    the head as read and a field per unread column; once chosen, the layout is the school's and the file imports."""
+    login(page, server, "nurse-SH-P01")
+    page.goto(server + "/upload")
+    page.select_option("#kind", "vision")
+    page.set_input_files("#file", str(UNKNOWN))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/upload/[0-9a-f-]+$"), timeout=60_000)
+    expect(page.locator("#mapping")).to_be_visible()
+    mapping = page.locator("#mapping").inner_text()
+    assert "标题行：1" in mapping and "表头行：2" in mapping
+    assert "右眼裸眼视力" in mapping  # a required field still missing, in the nurse's words
+    assert page.locator("#rejects").count() == 0
+    page.select_option("select[name=col-8]", "ucva_right")
+    page.select_option("select[name=col-9]", "ucva_left")
+    page.select_option("select[name=col-10]", "sphere_right")
+    page.select_option("select[name=col-11]", "sphere_left")
+    shot(page, "03b-nurse-mapping")
+    page.click("#mapping button[type=submit]")
+    page.wait_for_load_state()
+    expect(page.locator("#summary")).to_be_visible()
+    assert page.locator("#mapping").count() == 0
+    summary = page.locator("#summary").inner_text()
+    assert "school-SH-P01-vision-1" in summary
+    assert "已导入" in page.content()
+    rejects = page.locator("#rejects").inner_text()
+    assert "OS裸眼" in rejects and "不是视力值" in rejects  # the reason in Chinese, the column as the file writes it
+    shot(page, "03c-nurse-mapped")
+    assert page.console_errors == []
 
 
 def test_office_dashboard_with_charts_and_downloads_and_no_student(server, page):
