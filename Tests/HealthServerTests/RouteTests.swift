@@ -375,6 +375,50 @@ struct ScopeTests {
             #expect(try await client.execute(uri: "/api/cases/\(flag)", method: .get, headers: [.authorization: "Bearer \(w.tokens["counsellor-p02"]!)"]).status == .notFound)
             #expect(try await client.execute(uri: "/api/counts", method: .get, headers: [.authorization: "Bearer \(w.tokens["office"]!)"]).status == .ok)
             #expect(try await client.execute(uri: "/api/queue", method: .get, headers: [.authorization: "Bearer \(w.tokens["office"]!)"]).status == .forbidden)
+            // A parameter the page's parser refuses is the request's fault (the fuzz found this one a 500).
+            let badYear = try await client.execute(uri: "/api/report?to=null&to=null", method: .get, headers: [.authorization: "Bearer \(w.tokens["office"]!)"])
+            #expect(badYear.status == .unprocessableContent && String(buffer: badYear.body).contains("\"code\":\"invalid\""), "\(String(buffer: badYear.body))")
+        }
+    }
+
+    @Test("API uploads: the CSV as the body, the result and the mapping step as JSON, only the nurse's own; a refused file is 422, never 500")
+    func apiUploads() async throws {
+        let w = try WebWorld()
+        try await w.test { client in
+            let nurse: HTTPFields = [.authorization: "Bearer \(w.tokens["nurse-p01"]!)", .contentType: "text/csv"]
+            let body = ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture("vision/unknown-layout.csv"))))
+            let held = try await client.execute(uri: "/api/uploads?kind=vision&name=%E5%8C%BA.csv", method: .post, headers: nurse, body: body)
+            #expect(held.status == .unprocessableContent)
+            let first = try JSONSerialization.jsonObject(with: Data(held.body.readableBytesView)) as! [String: Any]
+            let id = first["id"] as! String
+            let mapping = first["mapping"] as! [String: Any]
+            #expect((mapping["missing"] as! [String]).sorted() == ["ucva_left", "ucva_right"])
+            // Another account cannot read it or map it.
+            let other: HTTPFields = [.authorization: "Bearer \(w.tokens["nurse-p02"]!)", .contentType: "application/json"]
+            #expect(try await client.execute(uri: "/api/uploads/\(id)", method: .get, headers: other).status == .notFound)
+            let choices = ByteBuffer(string: #"{"choices":{"8":"ucva_right","9":"ucva_left"}}"#)
+            #expect(try await client.execute(uri: "/api/uploads/\(id)/mapping", method: .post, headers: other, body: choices).status == .notFound)
+            let json: HTTPFields = [.authorization: "Bearer \(w.tokens["nurse-p01"]!)", .contentType: "application/json"]
+            #expect(try await client.execute(uri: "/api/uploads/\(id)/mapping", method: .post, headers: json, body: ByteBuffer(string: "[]")).status == .unprocessableContent)
+            let mapped = try await client.execute(uri: "/api/uploads/\(id)/mapping", method: .post, headers: json, body: choices)
+            #expect(mapped.status == .ok)
+            let result = try JSONSerialization.jsonObject(with: Data(mapped.body.readableBytesView)) as! [String: Any]
+            let report = result["report"] as! [String: Any]
+            #expect(report["status"] as? String == "imported" && report["profile"] as? String == "school-SH-P01-vision-1" && result["mapping"] == nil)
+            let rejection = (result["rejections"] as! [[String: Any]]).first!
+            #expect(rejection["column"] as? String == "OS裸眼" && (rejection["reason"] as! String).hasPrefix("不是视力值"))
+            let csv = try await client.execute(uri: "/api/uploads/\(id)/rejects.csv", method: .get, headers: json)
+            #expect(csv.status == .ok && String(buffer: csv.body).contains("退回原因"))
+            // Mapping again: nothing waits any more.
+            #expect(try await client.execute(uri: "/api/uploads/\(id)/mapping", method: .post, headers: json, body: choices).status == .conflict)
+            // Bad parameters, another role, garbage as the file.
+            #expect(try await client.execute(uri: "/api/uploads?kind=teeth", method: .post, headers: nurse, body: body).status == .unprocessableContent)
+            #expect(try await client.execute(uri: "/api/uploads?kind=vision&schoolYear=12", method: .post, headers: nurse, body: body).status == .unprocessableContent)
+            let office: HTTPFields = [.authorization: "Bearer \(w.tokens["office"]!)", .contentType: "text/csv"]
+            #expect(try await client.execute(uri: "/api/uploads?kind=vision", method: .post, headers: office, body: body).status == .forbidden)
+            let garbage = try await client.execute(uri: "/api/uploads?kind=fitness", method: .post, headers: nurse, body: ByteBuffer(bytes: [0, 1, 2, 0xFF, 0xFE, 10, 44, 44]))
+            #expect(garbage.status == .unprocessableContent, "\(String(buffer: garbage.body))")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: w.dir + "/work").filter { $0.hasSuffix(".upload") }.isEmpty)
         }
     }
 

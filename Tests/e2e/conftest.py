@@ -4,6 +4,7 @@ The server is started here, on loopback with a port the system chooses, and stop
 pytest dies first: PR_SET_PDEATHSIG). Screenshots of each page go to e2e-screenshots/ for a person to look at.
 """
 import ctypes
+import contextlib
 import os
 import pathlib
 import shutil
@@ -36,9 +37,10 @@ def _die_with_parent():
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-@pytest.fixture(scope="session")
-def server():
-    """`schoolhealth demo` in a fresh folder, then `schoolhealth serve` on its database; yields the base URL."""
+@contextlib.contextmanager
+def demo_server():
+    """`schoolhealth demo` in a fresh folder, then `schoolhealth serve` on its database (loopback, a free port);
+    yields the base URL and stops the server (SIGTERM) afterwards."""
     binary = _binary()
     work = pathlib.Path(tempfile.mkdtemp(prefix="schoolhealth-e2e-"))
     demo = subprocess.run([binary, "demo"], cwd=work, capture_output=True, text=True, timeout=600)
@@ -70,6 +72,13 @@ def server():
             process.wait()
         assert process.returncode is not None
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The server the role tests share."""
+    with demo_server() as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
