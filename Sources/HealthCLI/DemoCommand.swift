@@ -14,11 +14,18 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Students in the first year.")
     var students: Int = 1_200
+    @Option(help: "School years, from 2022.")
+    var years: Int = 3
+
+    func validate() throws {
+        guard (1...400_000).contains(students) else { throw ValidationError("--students is 1 to 400000, not \(students)") }
+        guard (1...12).contains(years) else { throw ValidationError("--years is 1 to 12, not \(years)") }
+    }
 
     func run() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("schoolhealth-demo-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let county = SyntheticCounty(seed: 2024, students: students, firstYear: 2022, years: 3)
+        let county = SyntheticCounty(seed: 2024, students: students, firstYear: 2022, years: years)
         let vision = try county.writeVision(to: dir), spine = try county.writeSpine(to: dir), fitness = try county.writeFitness(to: dir)
         let psych = try county.writePsych(to: dir)
         let schools = try county.writeSchools(to: dir)

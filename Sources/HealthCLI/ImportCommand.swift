@@ -156,6 +156,8 @@ struct ImportRun {
     var adjust: (inout ImportOptions) -> Void = { _ in }
     /// Write FILE.rejects.csv beside each input when --rejects is not given (the demo shows them instead).
     var rejectsBesideInput = true
+    /// The files are schools' student lists (学籍名单), not screenings.
+    var roster = false
 
     /// The configuration, with a profile given as a file loaded, and the profile's name.
     func configuration() throws -> (SchoolHealthConfig, String?) {
@@ -243,8 +245,12 @@ struct ImportRun {
                 // The rejects files are opened before the import: one that cannot be written stops it first.
                 try ownRejects?.begin()
                 try disagreements?.begin()
-                report = try await imports.importFile(path: file, ImportRequest(kind: kind, options: options, profile: profile),
-                                                      rejects: ownRejects ?? preview, disagreements: disagreements ?? (ownRejects == nil ? preview : nil))
+                if roster {
+                    report = try await imports.importRoster(path: file, options: options, actor: nil, rejects: ownRejects ?? preview)
+                } else {
+                    report = try await imports.importFile(path: file, ImportRequest(kind: kind, options: options, profile: profile),
+                                                          rejects: ownRejects ?? preview, disagreements: disagreements ?? (ownRejects == nil ? preview : nil))
+                }
                 if options.progress != nil { ProgressBar.clear() }
             } catch {
                 if options.progress != nil { ProgressBar.clear() }

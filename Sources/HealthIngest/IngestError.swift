@@ -22,7 +22,7 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
     /// The input is a folder, a terminal or another thing that is not a file to read.
     case notAFile(file: String, reason: ReasonText)
     /// No column for a field every row needs, and no option that gives it for the whole file.
-    case noColumnNoOption(file: String, lines: [Int], field: String, aliases: [String], option: String, example: String)
+    case noColumnNoOption(file: String, lines: [Int], field: String, aliases: [String], option: String, example: ReasonText)
 
     public var description: String { explanation.text }
 

@@ -98,7 +98,7 @@ struct API {
             Web.json(["uploads": try await api.app.services.imports.uploads(actor: actor)])
         },
         Endpoint(method: .post, path: "/api/uploads", summary: "Upload a file for the nurse's school (the CSV is the body, streamed to disk)",
-                 parameters: [.query("kind", .object(["type": "string", "enum": ScreeningKind.allCases.map(\.rawValue)]), required: true),
+                 parameters: [.query("kind", .object(["type": "string", "enum": ScreeningKind.allCases.map(\.rawValue) + ["roster"]]), required: true),
                               .query("schoolYear", .year), .query("date", .object(["type": "string", "format": "date"])), .query("name", .string)],
                  body: ("text/csv", .object(["type": "string", "format": "binary"]))) { api, request, context, actor in
             try await api.upload(request, context, actor)
@@ -201,8 +201,10 @@ struct API {
             throw ServiceError(.forbidden, key: "error.forbidden", message: "only a school's nurse uploads its screenings")
         }
         let query = request.uri.queryParameters
-        guard let kind = query["kind"].flatMap({ ScreeningKind(rawValue: String($0)) }) else {
-            throw ServiceError(.invalid, key: "error.badRequest", message: "kind is one of \(ScreeningKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        let kindName = query["kind"].map(String.init) ?? ""
+        let kind = ScreeningKind(rawValue: kindName)
+        guard kind != nil || kindName == "roster" else {
+            throw ServiceError(.invalid, key: "error.badRequest", message: "kind is one of \(ScreeningKind.allCases.map(\.rawValue).joined(separator: ", ")), roster")
         }
         var options = ImportOptions()
         if let y = query["schoolYear"] {
@@ -221,7 +223,7 @@ struct API {
             throw error
         }
         let upload = try spool.finish()
-        let importRequest = ImportRequest(kind: kind, options: options)
+        let importRequest = kind.map { ImportRequest(kind: $0, options: options) } ?? .roster(options: options)
         let outcome: UploadOutcome
         do {
             outcome = try await app.services.imports.importUpload(upload, importRequest, actor: actor, rejectsDirectory: app.options.workDirectory,
@@ -232,7 +234,7 @@ struct API {
         }
         let keep = outcome.mapping != nil
         if !keep { upload.remove() }
-        let entry = UploadResults.Entry(account: account, outcome: outcome, kind: kind.rawValue, pending: keep ? upload : nil, request: importRequest)
+        let entry = UploadResults.Entry(account: account, outcome: outcome, kind: kindName, pending: keep ? upload : nil, request: importRequest)
         await app.uploads.put(upload.id, entry)
         return Web.json(uploadBody(upload.id, entry, context), status: outcome.report.status == .refused ? .unprocessableContent : .created)
     }

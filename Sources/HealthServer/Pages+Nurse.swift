@@ -14,7 +14,7 @@ extension Pages {
     func uploadPage(_ context: WebContext) throws -> Response {
         let session = try role(context, .nurse)
         let t = { (k: String) in app.t(k, [:], context) }
-        let kinds: [HTML] = ["vision", "spine", "fitness", "psych"].map { "<option value=\"\($0)\">\(t("upload.kind." + $0))</option>" }
+        let kinds: [HTML] = ["vision", "spine", "fitness", "psych", "roster"].map { "<option value=\"\($0)\">\(t("upload.kind." + $0))</option>" }
         return page(context, title: t("upload.title"), """
             <div class="card"><p class="hint">\(t("upload.hint"))</p>
             <form id="upload-form" method="post" action="/upload" enctype="multipart/form-data" data-failed="\(t("error.internal"))">
@@ -95,7 +95,9 @@ extension Pages {
         var keep = false
         defer { if !keep { upload.remove() } }
         try app.requireCSRF(fields["csrf"], session)
-        guard let kind = ScreeningKind(rawValue: fields["kind"] ?? "") else { throw WebError.badRequest(app.t("upload.kind", [:], context)) }
+        let kindName = fields["kind"] ?? ""
+        let kind = ScreeningKind(rawValue: kindName)
+        guard kind != nil || kindName == "roster" else { throw WebError.badRequest(app.t("upload.kind", [:], context)) }
         var options = ImportOptions()
         if let y = fields["schoolYear"], !y.isEmpty {
             guard let year = Int(y), (1990...2099).contains(year) else { throw WebError.badRequest("\(app.t("upload.schoolYear", [:], context)): \(y)") }
@@ -105,12 +107,12 @@ extension Pages {
             guard case .success(let date) = CivilDate.parse(d) else { throw WebError.badRequest("\(app.t("upload.date", [:], context)): \(d)") }
             options.screeningDate = date
         }
-        let request = ImportRequest(kind: kind, options: options)
+        let request = kind.map { ImportRequest(kind: $0, options: options) } ?? .roster(options: options)
         let outcome = try await app.services.imports.importUpload(upload, request, actor: session.actor, rejectsDirectory: app.options.workDirectory,
                                                                   language: context.language)
         // A file refused for want of columns waits, spooled, for the mapping step.
         keep = outcome.mapping != nil
-        await app.uploads.put(upload.id, .init(account: session.actor.accountID ?? -1, outcome: outcome, kind: kind.rawValue,
+        await app.uploads.put(upload.id, .init(account: session.actor.accountID ?? -1, outcome: outcome, kind: kindName,
                                                pending: keep ? upload : nil, request: request))
         return Web.redirect("/upload/\(upload.id)")
     }

@@ -11,8 +11,16 @@ public struct ImportRequest: Sendable {
     public var options: ImportOptions
     /// A profile name from `Config/profiles`, or a `.yaml` file defining one.
     public var profile: String?
+    /// The file is a school's student list (学籍名单), not screenings (`kind` is then not used).
+    public var roster = false
     public init(kind: ScreeningKind, options: ImportOptions = ImportOptions(), profile: String? = nil) {
         self.kind = kind; self.options = options; self.profile = profile
+    }
+    /// A student list for `options.schoolYear`.
+    public static func roster(options: ImportOptions) -> ImportRequest {
+        var request = ImportRequest(kind: .vision, options: options)
+        request.roster = true
+        return request
     }
 }
 
@@ -65,6 +73,13 @@ public struct ImportService: Sendable {
         }
     }
 
+    /// Imports a school's student list (学籍名单) for `options.schoolYear`; `actor`, when given, is logged.
+    public func importRoster(path: String, options: ImportOptions, actor: Actor?, rejects: any RejectionSink) async throws(ServiceError) -> FileReport {
+        let importer = RosterImporter(store: services.store, config: services.config)
+        let sink = Handoff(value: rejects)
+        return try await offload { try importer.importFile(path: path, options: options, actor: actor, rejects: sink.value) }
+    }
+
     /// Imports an upload for the actor's school: only a nurse, only for her own school (rows of another school are
     /// rejected). The upload was inspected while it was spooled, so it is not read again for its identity.
     /// The rejects CSV is written in `language` (its heading, the whole-row column and the reasons).
@@ -88,17 +103,18 @@ public struct ImportService: Sendable {
         let tee = TeeSink([preview, file])
         var report: FileReport
         do {
-            report = try await importFile(path: upload.path, request, rejects: tee)
+            report = request.roster ? try await importRoster(path: upload.path, options: request.options, actor: actor, rejects: tee)
+                : try await importFile(path: upload.path, request, rejects: tee)
         } catch {
             report = FileReport(file: upload.fileName, status: .refused)
             report.error = error.detail(messages, language)
         }
-        if let batch = report.batch, report.status == .imported {
+        if let batch = report.batch, report.status == .imported, !request.roster {
             let store = services.store
             try await offload { try store.recordUpload(batch: batch, school: school, actor: actor) }
         }
         var mapping: LayoutInspection?
-        if report.status == .refused, let found = try? await inspect(upload, request), !found.missing.isEmpty, !found.layout.unmapped.isEmpty {
+        if report.status == .refused, !request.roster, let found = try? await inspect(upload, request), !found.missing.isEmpty, !found.layout.unmapped.isEmpty {
             mapping = found
         }
         services.logger.info("upload", metadata: ["account": "\(actor.user)", "kind": "\(request.kind)", "status": "\(report.status.rawValue)",

@@ -25,6 +25,7 @@ enum Migrations {
         Step(id: "v6-accounts-keyed-audit", apply: v6),
         Step(id: "v7-uploads", apply: v7),
         Step(id: "v8-school-profiles", apply: v8),
+        Step(id: "v9-roster", apply: v9),
     ]
 
     static var identifiers: [String] { steps.map(\.id) }
@@ -660,6 +661,44 @@ enum Migrations {
                 saved_at    INTEGER NOT NULL,
                 PRIMARY KEY (school_code, name)
             );
+            """)
+    }
+
+    // MARK: - v9
+
+    static func v9(_ db: Database) throws {
+        try db.execute(sql: """
+            -- Schools' student lists (学籍名单) per school year: one row per student and year (by 学籍号), so a student
+            -- who changed school is on the list of the school that listed them last. Names are never stored.
+            CREATE TABLE roster_batch (
+                id          INTEGER PRIMARY KEY,
+                file_name   TEXT    NOT NULL,
+                sha256      TEXT    NOT NULL UNIQUE,
+                school_year INTEGER NOT NULL,
+                imported_at INTEGER NOT NULL,
+                -- The school it was uploaded for and by whom (the web's uploads; NULL from the command line).
+                school_code TEXT,
+                account_id  INTEGER REFERENCES account(id),
+                rows_read   INTEGER NOT NULL,
+                inserted    INTEGER NOT NULL,
+                updated     INTEGER NOT NULL,
+                unchanged   INTEGER NOT NULL,
+                rejected    INTEGER NOT NULL
+            );
+            CREATE INDEX roster_batch_school ON roster_batch(school_code, imported_at);
+            CREATE TABLE roster_entry (
+                school_year INTEGER NOT NULL,
+                student_id  TEXT    NOT NULL,
+                school_code TEXT    NOT NULL,
+                grade       INTEGER NOT NULL,
+                class_code  TEXT,
+                class_name  TEXT,
+                sex         INTEGER NOT NULL,
+                birth_date  TEXT,
+                batch_id    INTEGER NOT NULL REFERENCES roster_batch(id),
+                PRIMARY KEY (school_year, student_id)
+            );
+            CREATE INDEX roster_school ON roster_entry(school_code, school_year, grade);
             """)
     }
 }

@@ -33,11 +33,18 @@ extension Store {
         guard Access.canImport(actor, school: school) else { throw CaseError.notPermitted("a school's import history is its nurse's") }
         return try write { db in
             try Ledger.append(db, store: self, at: Int(Date().timeIntervalSince1970), actor: actor, action: "uploads listed", caseID: nil, detail: school)
+            // Screenings and student lists (kind roster; their batches are numbered apart).
             return try Row.fetchAll(db, sql: """
-                SELECT u.batch_id, b.kind, b.file_name, u.uploaded_at, a.login, b.rows_read, b.inserted, b.updated, b.unchanged, b.rejected
-                FROM batch_upload u JOIN import_batch b ON b.id = u.batch_id JOIN account a ON a.id = u.account_id
-                WHERE u.school_code = ? ORDER BY u.uploaded_at DESC, u.batch_id DESC LIMIT ?
-                """, arguments: [school, limit]).map { r in
+                SELECT * FROM (
+                    SELECT u.batch_id, b.kind, b.file_name, u.uploaded_at, a.login, b.rows_read, b.inserted, b.updated, b.unchanged, b.rejected
+                    FROM batch_upload u JOIN import_batch b ON b.id = u.batch_id JOIN account a ON a.id = u.account_id
+                    WHERE u.school_code = ?
+                    UNION ALL
+                    SELECT r.id, 'roster', r.file_name, r.imported_at, a.login, r.rows_read, r.inserted, r.updated, r.unchanged, r.rejected
+                    FROM roster_batch r JOIN account a ON a.id = r.account_id
+                    WHERE r.school_code = ?
+                ) ORDER BY 4 DESC, 1 DESC LIMIT ?
+                """, arguments: [school, school, limit]).map { r in
                 UploadRecord(batch: r[0], kind: r[1], fileName: r[2], uploadedAt: r[3], uploadedBy: r[4], rowsRead: r[5],
                              inserted: r[6], updated: r[7], unchanged: r[8], rejected: r[9])
             }

@@ -88,6 +88,23 @@ struct CLITests {
         #expect(english.stderr.contains("the file has a header line but no data rows"), "\(english.stderr)")
     }
 
+    @Test("roster import: a school's list for a year, its rejects beside it; the year is required")
+    func roster() throws {
+        let dir = TestSupport.temporaryDirectory("cli-roster")
+        let list = dir + "/学籍名单.csv"
+        try FileManager.default.copyItem(atPath: TestSupport.fixture("roster/national-template.csv"), toPath: list)
+        let r = try schoolhealth(["roster", "import", list, "--db", dir + "/db.sqlite", "--school-year", "2024", "--school", "SH-P01"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("rows read 8 · inserted 4 · updated 0 · unchanged 0 · rejected 4"), "\(r.stdout)")
+        #expect(FileManager.default.fileExists(atPath: list + ".rejects.csv"))
+        let again = try schoolhealth(["roster", "import", list, "--db", dir + "/db.sqlite", "--school-year", "2024", "--school", "SH-P01"])
+        #expect(again.stdout.contains("already imported as batch 1"), "\(again.stdout)")
+        let noYear = try schoolhealth(["roster", "import", list, "--db", dir + "/db.sqlite"])
+        #expect(noYear.status != 0 && noYear.stderr.contains("--school-year"), "\(noYear.stderr)")
+        let zh = try schoolhealth(["roster", "import", list, "--db", dir + "/db2.sqlite", "--school-year", "2024"], lang: "zh_CN.UTF-8")
+        #expect(zh.status != 0 && zh.stderr.contains("没有 school_code 列") && zh.stderr.contains("为每一行指定"), "\(zh.stderr)")
+    }
+
     @Test("import vision --json prints one object per file with the documented fields")
     func json() throws {
         let dir = TestSupport.temporaryDirectory("cli")
