@@ -15,7 +15,9 @@ extension Pages {
         let rows: [HTML] = list.map { a in
             let actions: HTML = a.disabledAt != nil ? .empty : """
                 <form method="post" action="/accounts">\(csrfField(session))<input type="hidden" name="login" value="\(a.login)">
-                <button name="action" value="disable">\(t("accounts.disable"))</button> <button name="action" value="token">\(t("accounts.token"))</button></form>
+                <button name="action" value="disable">\(t("accounts.disable"))</button> <button name="action" value="token">\(t("accounts.token"))</button>
+                <input type="password" name="password" autocomplete="new-password" minlength="12" placeholder="\(t("accounts.newPassword"))" aria-label="\(t("accounts.newPassword"))">
+                <button name="action" value="reset">\(t("accounts.reset"))</button></form>
                 """
             return "<tr><td>\(a.login)</td><td>\(a.name)</td><td>\(t("role." + a.role.rawValue))</td><td>\(a.organisation)</td><td>\(a.disabledAt == nil ? t("accounts.active") : t("accounts.disabled"))</td><td>\(actions)</td></tr>"
         }
@@ -49,6 +51,12 @@ extension Pages {
             let account = try await app.services.accounts.disable(by: session.actor, login: login)
             await app.sessions.endAll(account: account.id)
             return try await accounts(context, notice: "\(app.t("accounts.disabledDone", ["login": login], context))")
+        case "reset":
+            // A new password ends the account's sessions and its token (the person signs in again with it).
+            guard let password = form["password"], !password.isEmpty else { throw WebError.badRequest(app.t("accounts.newPassword", [:], context)) }
+            let issued = try await app.services.accounts.reset(by: session.actor, login: login, password: password, issueToken: false)
+            await app.sessions.endAll(account: issued.account.id)
+            return try await accounts(context, notice: "\(app.t("accounts.resetDone", ["login": login], context))")
         case "token":
             let issued = try await app.services.accounts.reset(by: session.actor, login: login, password: nil, issueToken: true)
             return try await accounts(context, notice: "\(app.t("accounts.issuedToken", ["token": issued.token ?? ""], context))")

@@ -376,6 +376,13 @@ struct ScopeTests {
             let (nurse, _) = try await Browser.login(client, "nurse-p01")
             #expect(try await nurse.get(client, "/accounts").status == .forbidden)
             #expect(try await nurse.post(client, "/accounts", form: [("action", "disable"), ("login", "admin")]).status == .forbidden)
+            // A password reset: too short is refused; a good one ends her session, the old password no longer works.
+            #expect(try await admin.post(client, "/accounts", form: [("action", "reset"), ("login", "nurse-p01"), ("password", "short")]).status == .unprocessableContent)
+            let reset = try await admin.post(client, "/accounts", form: [("action", "reset"), ("login", "nurse-p01"), ("password", "a new long password")])
+            #expect(reset.status == .ok && String(buffer: reset.body).contains("已为 nurse-p01 设置新密码"))
+            #expect(try await nurse.get(client, "/upload").status == .seeOther)
+            #expect(try await Browser.login(client, "nurse-p01").0.cookie.isEmpty)
+            #expect(try await !Browser.login(client, "nurse-p01", password: "a new long password").0.cookie.isEmpty)
         }
     }
 
