@@ -7,15 +7,17 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 }
 
 extension TrendReport {
-    public func render(_ format: ReportFormat) throws -> String {
+    /// `words`: how the HTML and Markdown reports say their words (English by default); CSV and JSON keep theirs
+    /// (their column names are for programs).
+    public func render(_ format: ReportFormat, words: ReportWords = .english) throws -> String {
         switch format {
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
         case .csv: return csv()
-        case .md: return markdown()
-        case .html: return html()
+        case .md: return markdown(words)
+        case .html: return html(words)
         }
     }
 
@@ -35,25 +37,29 @@ extension TrendReport {
     }
 
     /// "53.5 % (50.6–56.4) 641/1199", "suppressed" or "".
-    func describe(_ c: RateCell?) -> String {
+    func describe(_ c: RateCell?, _ w: ReportWords = .english) -> String {
         guard let c else { return "" }
-        if c.suppressed { return "suppressed" + (c.denominator.map { " (n = \($0))" } ?? "") }
+        if c.suppressed { return w("suppressed") + (c.denominator.map { " (n = \($0))" } ?? "") }
         var s = "\(Self.pct(c.rate)) % (\(Self.pct(c.lower))–\(Self.pct(c.upper))) \(c.numerator ?? 0)/\(c.denominator ?? 0)"
         if c.unstable { s += " †" }
         return s
     }
 
-    var notice: String {
+    var notice: String { explainedNotice.text }
+
+    var explainedNotice: ReasonText {
         suppressionOn
             ? "Cells whose numerator, denominator, or denominator less numerator is below \(suppressionThreshold) are suppressed, with enough other cells that none can be recovered from any table SchoolHealth publishes (the same cells are hidden in every report). † marks a rate on fewer than \(unstableDenominator) students (unstable). Intervals are 95 % Wilson intervals; changes are in percentage points with Newcombe intervals."
             : "SUPPRESSION OFF — THIS OUTPUT CONTAINS IDENTIFIABLE DATA ABOUT STUDENTS. Do not publish or share it."
     }
 
-    static func stratumLabel(_ c: RateCell) -> String {
-        var parts: [String] = []
-        if let g = c.grade { parts.append("grade \(g)") }
-        if let s = c.sex { parts.append(s == 1 ? "boys" : "girls") }
-        return parts.joined(separator: ", ")
+    static func stratumLabel(_ c: RateCell) -> ReasonText {
+        switch (c.grade, c.sex) {
+        case let (g?, s?): return s == 1 ? "grade \(g), boys" : "grade \(g), girls"
+        case let (g?, nil): return "grade \(g)"
+        case let (nil, s?): return s == 1 ? "boys" : "girls"
+        case (nil, nil): return ""
+        }
     }
 
     // MARK: CSV
@@ -94,52 +100,62 @@ extension TrendReport {
 
     // MARK: Markdown
 
-    func markdown() -> String {
-        var out = "# \(title)\n\nSchool years \(years.map(String.init).joined(separator: ", ")) · generated \(generated)\n\n> \(notice)\n\n"
-        out += "## Targets\n\n| target | area | year | status | value | gap |\n|---|---|---|---|---|---|\n"
+    func markdown(_ w: ReportWords = .english) -> String {
+        /// A table's heading row and its rule, each heading said as a value (`area` → 学校或地区).
+        func head(_ names: [String], plain: [String] = []) -> String {
+            let cells = names.map { w(ReasonText(value: $0)) } + plain
+            return "| " + cells.joined(separator: " | ") + " |\n|" + cells.map { _ in "---|" }.joined() + "\n"
+        }
+        let suppressed = w("suppressed")
+        let yearList = years.map(String.init).joined(separator: ", ")
+        var out = "# \(title)\n\n\(w("School years \(yearList) · generated \(generated)"))\n\n> \(w(explainedNotice))\n\n"
+        out += "## \(w("Targets"))\n\n" + head(["target", "area", "year", "status", "value", "gap"])
         for t in targets {
             let isChange = t.target.contains("down")
             let value = isChange ? Self.num(t.value) + " pp" : Self.pct(t.value) + " %"
             let gap = isChange ? Self.num(t.gap) + " pp" : Self.pct(t.gap) + " pp"
-            out += "| \(t.target) | \(areaLabel(t.area)) | \(t.year) | \(t.status.rawValue) | \(t.value == nil ? "" : value) | \(t.gap == nil ? "" : gap) |\n"
+            out += "| \(t.target) | \(areaLabel(t.area)) | \(t.year) | \(w(ReasonText(value: t.status.rawValue))) | \(t.value == nil ? "" : value) | \(t.gap == nil ? "" : gap) |\n"
         }
         for measure in measures {
-            out += "\n## \(label(measure.id))\n\n| area | " + years.map(String.init).joined(separator: " | ") + " |\n|---|" + years.map { _ in "---|" }.joined() + "\n"
+            out += "\n## \(w.language.hasPrefix("zh") ? measure.chinese : label(measure.id))\n\n" + head(["area"], plain: years.map(String.init))
             for area in areas {
-                out += "| \(areaLabel(area)) | " + years.map { describe(total(measure.id, area, $0)) }.joined(separator: " | ") + " |\n"
+                out += "| \(areaLabel(area)) | " + years.map { describe(total(measure.id, area, $0), w) }.joined(separator: " | ") + " |\n"
             }
             let breakdownCells = cells.filter { $0.measure == measure.id && ($0.grade != nil || $0.sex != nil) }
             if !breakdownCells.isEmpty {
-                out += "\n| area | year | stratum | rate |\n|---|---|---|---|\n"
-                for c in breakdownCells { out += "| \(areaLabel(c.area)) | \(c.year) | \(Self.stratumLabel(c)) | \(describe(c)) |\n" }
+                out += "\n" + head(["area", "year", "stratum", "rate"])
+                for c in breakdownCells { out += "| \(areaLabel(c.area)) | \(c.year) | \(w(Self.stratumLabel(c))) | \(describe(c, w)) |\n" }
             }
             let ch = changes.filter { $0.measure == measure.id }
             if !ch.isEmpty {
-                out += "\n| area | change | difference (pp) | 95 % CI | p |\n|---|---|---|---|---|\n"
+                out += "\n" + head(["area", "change", "difference (pp)", "95 % CI", "p"])
                 for c in ch {
-                    out += "| \(areaLabel(c.area)) | \(c.fromYear)→\(c.toYear) | " + (c.suppressed ? "suppressed | | |" : "\(Self.num(c.differencePP)) | \(Self.num(c.lowerPP))–\(Self.num(c.upperPP)) | \(Self.pValue(c.p)) |") + "\n"
+                    out += "| \(areaLabel(c.area)) | \(c.fromYear)→\(c.toYear) | " + (c.suppressed ? "\(suppressed) | | |" : "\(Self.num(c.differencePP)) | \(Self.num(c.lowerPP))–\(Self.num(c.upperPP)) | \(Self.pValue(c.p)) |") + "\n"
                 }
             }
             let tr = trends.filter { $0.measure == measure.id }
             if !tr.isEmpty {
-                out += "\n| area | trend (Cochran–Armitage) | z | p |\n|---|---|---|---|\n"
-                for t in tr { out += "| \(areaLabel(t.area)) | \(t.fromYear)–\(t.toYear) | " + (t.suppressed ? "suppressed | |" : "\(Self.num(t.z)) | \(Self.pValue(t.p)) |") + "\n" }
+                out += "\n" + head(["area", "trend (Cochran–Armitage)", "z", "p"])
+                for t in tr { out += "| \(areaLabel(t.area)) | \(t.fromYear)–\(t.toYear) | " + (t.suppressed ? "\(suppressed) | |" : "\(Self.num(t.z)) | \(Self.pValue(t.p)) |") + "\n" }
             }
             let st = standardised.filter { $0.measure == measure.id }
             if !st.isEmpty {
-                out += "\n| area | year | standardised rate (grade × sex, county \(referenceYear.map(String.init) ?? "")) | 95 % CI (Fay–Feuer) |\n|---|---|---|---|\n"
-                for s in st { out += "| \(areaLabel(s.area)) | \(s.year) | " + (s.suppressed ? "suppressed | |" : "\(Self.pct(s.rate)) % | \(Self.pct(s.lower))–\(Self.pct(s.upper)) |") + "\n" }
+                let reference = referenceYear.map(String.init) ?? ""
+                out += "\n| \(w("area")) | \(w("year")) | \(w("standardised rate (grade × sex, county \(reference))")) | \(w("95 % CI (Fay–Feuer)")) |\n|---|---|---|---|\n"
+                for s in st { out += "| \(areaLabel(s.area)) | \(s.year) | " + (s.suppressed ? "\(suppressed) | |" : "\(Self.pct(s.rate)) % | \(Self.pct(s.lower))–\(Self.pct(s.upper)) |") + "\n" }
             }
         }
         if !incidence.isEmpty {
-            out += "\n## 新发近视 Myopia incidence\n\n| area | years | at risk | followed | incident | rate | 95 % CI | lost to follow-up |\n|---|---|---|---|---|---|---|---|\n"
+            out += "\n## \(w.language.hasPrefix("zh") ? w("Myopia incidence") : "新发近视 Myopia incidence")\n\n"
+                + head(["area", "years", "at risk", "followed", "incident", "rate", "95 % CI", "lost to follow-up"])
             for i in incidence {
                 out += "| \(areaLabel(i.area)) | \(i.fromYear)→\(i.toYear) | \(i.atRisk.map(String.init) ?? "") | \(i.followed.map(String.init) ?? "") | "
-                    + (i.suppressed ? "suppressed | | |" : "\(i.incident ?? 0) | \(Self.pct(i.rate)) % | \(Self.pct(i.lower))–\(Self.pct(i.upper)) |")
+                    + (i.suppressed ? "\(suppressed) | | |" : "\(i.incident ?? 0) | \(Self.pct(i.rate)) % | \(Self.pct(i.lower))–\(Self.pct(i.upper)) |")
                     + " \(Self.pct(i.lostToFollowUp)) % |\n"
             }
         }
-        out += "\nRule versions: " + ruleVersions.keys.sorted().map { "\($0) \(ruleVersions[$0]!)" }.joined(separator: ", ") + "\n"
+        let versions = ruleVersions.keys.sorted().map { "\($0) \(ruleVersions[$0]!)" }.joined(separator: ", ")
+        out += "\n" + w("Rule versions: \(versions)") + "\n"
         return out
     }
 }

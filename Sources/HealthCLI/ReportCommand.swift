@@ -56,7 +56,8 @@ struct ReportCommand: ParsableCommand {
         func run() async throws {
             let services = try SchoolHealthServices.open(databasePath: global.databasePath, configDirectory: try ConfigLocator.locate(explicit: global.config))
             var request = TrendRequest(from: from, to: to, schools: school, breakdown: by.flatMap(Breakdown.init(rawValue:)) ?? .none,
-                                       suppress: !noSuppression, purpose: CommandLine.arguments.dropFirst().joined(separator: " "))
+                                       suppress: !noSuppression, purpose: CommandLine.arguments.dropFirst().joined(separator: " "),
+                                       language: CLIMessages.language)
             if noSuppression {
                 var auth = AuthOptions()
                 auth.login = login
@@ -65,7 +66,7 @@ struct ReportCommand: ParsableCommand {
             let report = try await services.reports.trends(request)
             let chosen = format.flatMap(ReportFormat.init(rawValue:))
                 ?? output.flatMap { ReportFormat(rawValue: ($0 as NSString).pathExtension.lowercased()) } ?? .md
-            let text = try services.reports.render(report, chosen).text
+            let text = try services.reports.render(report, chosen, language: CLIMessages.language).text
             if let output {
                 try text.write(toFile: output, atomically: true, encoding: .utf8)
                 Console.error("wrote \(output) (\(chosen.rawValue), \(report.cells.count) cells, suppression \(report.suppressionOn ? "on" : "OFF: identifiable data"))")

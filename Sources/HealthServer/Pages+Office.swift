@@ -89,8 +89,9 @@ extension Pages {
             "<option value=\"\(b)\"\(trend.breakdown.rawValue == b || (b.isEmpty && trend.breakdown == .none) ? " selected" : "")>\(t("dashboard.breakdown." + (b.isEmpty ? "none" : b), [:]))</option>"
         }
         // The HTML report's charts (inline SVG, no script): the county and at most the first 12 areas chosen.
+        let words = app.services.reports.words(context.language)
         let charts: [HTML] = areas.prefix(13).map { area in
-            "<div class=\"card chart\"><h3>\(label(area))</h3>\(HTML(raw: report.trendChartSVG(area: area)))</div>"
+            "<div class=\"card chart\"><h3>\(label(area))</h3>\(HTML(raw: report.trendChartSVG(area: area, words: words)))</div>"
         }
         let legend: HTML = "<p class=\"hint\">\(t("dashboard.chartLegend", [:]))</p>"
         let query = request.uri.query.map { "?" + $0 } ?? ""
@@ -108,7 +109,7 @@ extension Pages {
             <div class="card"><h2>\(t("dashboard.targets", [:]))</h2><table id="targets"><tbody>\(targets)</tbody></table></div>
             \(counts)
             <h2>\(t("dashboard.charts", [:]))</h2>\(legend)<div class="charts">\(charts)</div>
-            \(HTML(raw: report.rankingSVG()))
+            \(HTML(raw: report.rankingSVG(words: words)))
             \(tables)
             """)
     }
@@ -119,7 +120,7 @@ extension Pages {
         guard let file = context.parameters.get("file"), file.hasPrefix("trends."),
               let format = ReportFormat(rawValue: String(file.dropFirst("trends.".count))), format != .md else { throw WebError.notFound }
         let report = try await app.services.reports.trends(try trendRequest(request, context, actor: session.actor))
-        let (text, type) = try app.services.reports.render(report, format)
+        let (text, type) = try app.services.reports.render(report, format, language: context.language)
         var response = Web.text(text, mediaType: type, filename: format == .html ? nil : "schoolhealth-trends.\(format.rawValue)")
         // The report file is self-contained (it opens offline too): its own inline style, still no script.
         if format == .html { response.headers[.contentSecurityPolicy] = SecurityHeadersMiddleware<WebContext>.policy(inlineStyle: true) }

@@ -66,10 +66,17 @@ public struct ReportService: Sendable {
         }
     }
 
-    /// The report as a file: its text (CSV with a BOM, so Excel opens UTF-8) and its media type.
-    public func render(_ report: TrendReport, _ format: ReportFormat) throws(ServiceError) -> (text: String, mediaType: String) {
+    /// How a report says its words in `language` (the HTML report's headings, notes and chart labels).
+    public func words(_ language: Language) -> ReportWords {
+        let messages = services.messages
+        return ReportWords(language: language == .zh ? "zh-CN" : "en") { messages.reason($0, in: language) }
+    }
+
+    /// The report as a file: its text (CSV with a BOM, so Excel opens UTF-8) and its media type; the HTML report in
+    /// `language`.
+    public func render(_ report: TrendReport, _ format: ReportFormat, language: Language = .en) throws(ServiceError) -> (text: String, mediaType: String) {
         do {
-            let text = try report.render(format)
+            let text = try report.render(format, words: words(language))
             switch format {
             case .csv: return ("\u{FEFF}" + text, "text/csv; charset=utf-8")
             case .json: return (text, "application/json; charset=utf-8")

@@ -83,6 +83,9 @@ struct CLITests {
         #expect(rejects.contains("右眼裸眼视力") || rejects.contains("学籍号"), "\(rejects)")
         let refused = try schoolhealth(["import", "vision", "--db", dir + "/db.sqlite", TestSupport.fixture("vision/header-only.csv")], lang: "zh_CN.UTF-8")
         #expect(refused.status != 0 && refused.stderr.contains("文件只有表头，没有数据行"), "\(refused.stderr)")
+        // The trend report in Chinese too (Markdown, the CLI's default).
+        let report = try schoolhealth(["report", "trends", "--db", dir + "/db.sqlite"], lang: "zh_CN.UTF-8")
+        #expect(report.status == 0 && report.stdout.contains("## 目标") && report.stdout.contains("| 学校或地区 |") && !report.stdout.contains("| area |"), "\(report.stdout.prefix(1500))")
         // The same in English without the locale.
         let english = try schoolhealth(["import", "vision", "--db", dir + "/db.sqlite", TestSupport.fixture("vision/header-only.csv")])
         #expect(english.stderr.contains("the file has a header line but no data rows"), "\(english.stderr)")

@@ -307,6 +307,14 @@ struct ScopeTests {
             #expect(csv.status == .ok && (csv.headers[.contentType] ?? "").hasPrefix("text/csv"))
             let html = try await office.get(client, "/reports/trends.html")
             #expect((html.headers[.contentSecurityPolicy] ?? "").contains("frame-ancestors 'none'"))
+            // The HTML report in the reader's language: Chinese by default, English after the switch.
+            let zh = String(buffer: html.body)
+            #expect(zh.contains("<html lang=\"zh-CN\">") && zh.contains("学年全县概况") && zh.contains("<h2>数据表</h2>") && zh.contains("分子、分母或分母减分子小于"), "\(zh.prefix(3000))")
+            #expect(!zh.contains("County summary") && !zh.contains("<th>area</th>"))
+            _ = try await client.execute(uri: "/lang/en", method: .get, headers: [.cookie: office.cookie])
+            let en = String(buffer: try await office.get(client, "/reports/trends.html").body)
+            #expect(en.contains("<html lang=\"en\">") && en.contains("County summary") && en.contains("<th>area</th>"), "\(en.prefix(2000))")
+            _ = try await client.execute(uri: "/lang/zh-Hans", method: .get, headers: [.cookie: office.cookie])
             let json = try await office.get(client, "/api/report?from=2024&to=2024")
             #expect(json.status == .ok && String(buffer: json.body).contains("\"cells\""))
             #expect(try await office.get(client, "/queue").status == .forbidden)
@@ -530,6 +538,10 @@ struct MessageTests {
         for file in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() where file.hasSuffix(".swift") {
             templates += ReasonScanner.templates(in: try String(contentsOfFile: dir + "/" + file, encoding: .utf8), returns: file == "IngestError.swift")
         }
+        let analytics = TestSupport.repositoryRoot.appendingPathComponent("Sources/HealthAnalytics").path
+        for file in ["ReportHTML.swift", "ReportRendering.swift"] {
+            templates += ReasonScanner.templates(in: try String(contentsOfFile: analytics + "/" + file, encoding: .utf8), report: true)
+        }
         #expect(templates.count > 80)
         for template in Set(templates) where !c.hasReason(template, in: .zh) { Issue.record("no Chinese for: \(template)") }
         // Every translation keeps the template's placeholders (and the file holds nothing stale).
@@ -541,7 +553,11 @@ struct MessageTests {
         let words: Set<String> = ["5-point {0}–{1} or decimal {2}–{3}", "sphere", "cylinder", "s", "PHQ-9 total", "PHQ-9 item-9 score", "PHQ-9 item score",
                                   "GAD-7 total", "MHT total", "MHT validity score", "SCL-90 total", "count of positive items", "SDQ total difficulties",
                                   "run_1000m", "run_800m", "pull_up", "sit_up_1min", "red", "orange", "yellow",
-                                  "{0} (accepted headers: {1})"]
+                                  "{0} (accepted headers: {1})",
+                                  // The report's table headings and target statuses, said as values:
+                                  "target", "area", "year", "status", "value", "gap", "change", "pp", "95 % CI", "years", "at risk", "followed",
+                                  "incident", "rate", "lost", "met", "not met", "not measurable", "stratum", "difference (pp)",
+                                  "trend (Cochran–Armitage)", "lost to follow-up", "grade {0}, boys", "grade {0}, girls", "grade {0}", "boys", "girls"]
         #expect(c.reasonTemplates(.zh).subtracting(templates).subtracting(words).isEmpty, "stale: \(c.reasonTemplates(.zh).subtracting(templates).subtracting(words))")
         // Rendering: the template's values in their places, a known value translated in its turn, English untouched.
         let width = 40, limit = 32
@@ -564,13 +580,15 @@ struct MessageTests {
 /// `ReasonText` constants, each as its template (`\(…)` → `{0}`, `{1}` …).
 enum ReasonScanner {
     /// `returns`: also every literal a `return` gives (IngestError's explanations).
-    static func templates(in source: String, returns: Bool = false) -> [String] {
+    /// `report`: the trend report's words instead (`w("…")` and the explained notice).
+    static func templates(in source: String, returns: Bool = false, report: Bool = false) -> [String] {
         let s = Array(source)
         var found: [String] = []
         // `reason:` arguments, ReasonText constants and results, and the warnings (`warn(`, `notes.append(`, `w.append(`).
         let returned = #/\breturn\s+(?=")/#
         let given = #/reason:\s*|: ReasonText\??\s*=\s*|-> ReasonText in\s*|-> \[ReasonText\] in\s*|ReasonText\? \{\s*|\.warn\(|\bnotes\.append\(|\bw\.append\(|\bexample:\s*/#
-        let starts = returns ? source.ranges(of: returned) : source.ranges(of: given)
+        let spoken = #/[ (]w\(|explainedNotice: ReasonText \{\s*/#
+        let starts = report ? source.ranges(of: spoken) : returns ? source.ranges(of: returned) : source.ranges(of: given)
         for range in starts {
             let at = source.distance(from: source.startIndex, to: range.lowerBound)
             // IngestError's own reasons (whole-file refusals, configuration) are not row reasons.
