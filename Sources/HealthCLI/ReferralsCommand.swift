@@ -23,7 +23,18 @@ func time(_ t: Int?) -> String {
     return f.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
 }
 
-func hours(_ seconds: Int) -> String { seconds == 0 ? "" : String(format: "%.1f h overdue", Double(seconds) / 3600) }
+func hours(_ seconds: Int) -> String {
+    guard seconds != 0 else { return "" }
+    let h = String(format: "%.1f", Double(seconds) / 3600)
+    return CLIMessages.text("cli.referrals.overdue", ["hours": h], english: "\(h) h overdue")
+}
+
+/// `text` padded to `width` terminal columns (a Chinese character takes two).
+func padded(_ text: String, _ width: Int) -> String {
+    let columns = text.unicodeScalars.reduce(0) { $0 + ((0x1100...0x115F).contains($1.value) || (0x2E80...0xA4CF).contains($1.value)
+        || (0xAC00...0xD7A3).contains($1.value) || (0xF900...0xFAFF).contains($1.value) || (0xFF00...0xFF60).contains($1.value) ? 2 : 1) }
+    return columns >= width ? text : text + String(repeating: " ", count: width - columns)
+}
 
 /// Terminal-safe text (control characters made visible).
 func safe(_ text: String?) -> String { PrintableText.escape(text ?? "") }
@@ -59,9 +70,13 @@ struct ReferralsCommand: ParsableCommand {
             let (store, _, actor) = try ReferralsCommand.context(global, auth)
             let items = try store.queue(actor: actor, at: auth.requestedTime, limit: limit)
             try emit(["cases": items], json: json) {
-                (["case   tier    state                        due                        student              school"]
-                 + items.map { i in
-                    "\(String(i.caseId).padding(toLength: 6, withPad: " ", startingAt: 0)) \(i.effectiveTier.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(i.state.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0)) \(time(i.dueAt).padding(toLength: 26, withPad: " ", startingAt: 0)) \(safe(i.studentId).padding(toLength: 20, withPad: " ", startingAt: 0)) \(safe(i.school)) \(hours(i.overdueSeconds))\(i.escalations > 0 ? " (escalated \(i.escalations)×)" : "")"
+                let t = { (key: String, english: String) in CLIMessages.text("cli.referrals." + key, english: english) }
+                let header = [padded(t("case", "case"), 6), padded(t("tier", "tier"), 7), padded(t("state", "state"), 28), padded(t("due", "due"), 26),
+                              padded(t("student", "student"), 20), t("school", "school")].joined(separator: " ")
+                return ([header] + items.map { i in
+                    let escalated = i.escalations > 0
+                        ? " " + CLIMessages.text("cli.referrals.escalated", ["count": String(i.escalations)], english: "(escalated \(i.escalations)×)") : ""
+                    return "\(padded(String(i.caseId), 6)) \(padded(i.effectiveTier.rawValue, 7)) \(padded(i.state.rawValue, 28)) \(padded(time(i.dueAt), 26)) \(padded(safe(i.studentId), 20)) \(safe(i.school)) \(hours(i.overdueSeconds))\(escalated)"
                  }).joined(separator: "\n")
             }
         }
@@ -77,8 +92,13 @@ struct ReferralsCommand: ParsableCommand {
             let (store, config, actor) = try ReferralsCommand.context(global, auth)
             let view = try store.showCase(actor: actor, id: caseID, at: auth.requestedTime, rules: config.risk.cases)
             try emit(view, json: json) {
-                var lines = ["case \(view.caseId): student \(safe(view.studentId))\(view.school.map { ", school \(safe($0))" } ?? "") — \(view.tier.rawValue) (\(view.tier.chinese)), \(view.state.rawValue); due \(time(view.dueAt)) \(hours(view.overdueSeconds))",
-                             "next: \(view.allowedNext.map(\.rawValue).joined(separator: ", "))"]
+                let school = view.school.map { safe($0) } ?? "—"
+                let facts = ["case": String(view.caseId), "student": safe(view.studentId), "school": school, "tier": view.tier.rawValue,
+                             "tierChinese": view.tier.chinese, "state": view.state.rawValue, "due": time(view.dueAt), "overdue": hours(view.overdueSeconds)]
+                let english = "case \(view.caseId): student \(safe(view.studentId))\(view.school.map { ", school \(safe($0))" } ?? "") — \(view.tier.rawValue) (\(view.tier.chinese)), \(view.state.rawValue); due \(time(view.dueAt)) \(hours(view.overdueSeconds))"
+                let next = view.allowedNext.map(\.rawValue).joined(separator: ", ")
+                var lines = [CLIMessages.text("cli.referrals.show", facts, english: english),
+                             CLIMessages.text("cli.referrals.next", ["states": next], english: "next: \(next)")]
                 lines += view.flags.map { "  flag \($0.id): \($0.tier.rawValue) \($0.kind)\($0.ruleID.map { " \(safe($0))" } ?? "")\($0.ruleVersion.map { "@\(safe($0))" } ?? "") \(safe($0.reason))" }
                 lines += view.transitions.map { t in
                     "  \(time(t.at)) \(t.from.rawValue) → \(t.to.rawValue) by \(t.actorRole)\(t.actorUser.map { " \(safe($0))" } ?? "")\(t.note.map { ": \(safe($0))" } ?? "")"

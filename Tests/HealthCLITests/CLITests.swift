@@ -226,6 +226,9 @@ struct CLITests {
         let students = classRows.map { "'\($0.split(separator: ",")[2])'" }.joined(separator: ",")
         let expected = try store.debugRows("SELECT COUNT(*) FROM psych_case WHERE school_code = 'SH-J01' AND state <> 'closed' AND student_id IN (\(students))")[0][0]
         #expect(String(listed["cases"]!.count) == expected)
+        // The listing's words follow LANG; the states stay as the options take them.
+        let zh = try schoolhealth(["referrals", "queue", "--db", dbPath, "--limit", "5"], token: mentorToken, lang: "zh_CN.UTF-8")
+        #expect(zh.stdout.hasPrefix("个案   等级    状态") && !zh.stdout.contains("h overdue"), "\(zh.stdout)")
     }
 
     @Test("demo imports a synthetic county into the database and summarises it; a second run changes nothing")
