@@ -40,7 +40,8 @@ struct DemoCommand: AsyncParsableCommand {
             throw CLIError("\(global.databasePath): the demo sets times by hand, so it runs on a drill database only, and this one is not; give --db NEWFILE")
         }
         let list = try SchoolListImporter(store: store0, config: try global.loadConfig()).importFile(path: schools[0].path, rejects: RejectionList())
-        print("schools.csv: the county's school list — \(list.inserted) added, \(list.unchanged) unchanged")
+        print(t("cli.demo.schools", ["added": String(list.inserted), "unchanged": String(list.unchanged)],
+                "schools.csv: the county's school list — \(list.inserted) added, \(list.unchanged) unchanged"))
         let tokens = try DemoAccounts.prepare(store0, tokensPath: global.databasePath + ".demo-tokens", existed: existed)
         try await ImportRun(global: global, files: vision.map(\.path), kind: .vision, rejectsBesideInput: false).run()
         try await ImportRun(global: global, files: spine.map(\.path), kind: .spine, rejectsBesideInput: false).run()
@@ -55,55 +56,65 @@ struct DemoCommand: AsyncParsableCommand {
         try await ImportRun(global: global, files: [psych[0].path], kind: .psych, rejectsBesideInput: false).run()
         let store = try Store.open(path: global.databasePath)
         let assigned = try DemoAccounts.assignGrid(store, grid: psych[1].path, tokens: tokens)
-        print("\(psych[1].path.split(separator: "/").last!): \(assigned) class-teacher assignment(s) recorded by the schools' counsellors")
+        print(t("cli.demo.assigned", ["file": String(psych[1].path.split(separator: "/").last!), "count": String(assigned)],
+                "\(psych[1].path.split(separator: "/").last!): \(assigned) class-teacher assignment(s) recorded by the schools' counsellors"))
         let summary = try store.visionSummary()
-        print("\nVision screenings in the database (screening myopia per WS/T 663-2020, complete screenings only):")
-        print("  school year  schools  screenings  complete  myopic  myopia rate  poor vision")
-        for s in summary {
-            let rate = String(format: "%.1f %%", s.myopiaRate * 100)
-            let poor = String(format: "%.1f %%", s.complete == 0 ? 0 : Double(s.poorVision) / Double(s.complete) * 100)
-            print("  \(pad(s.schoolYear, 11))  \(pad(s.schools, 7))  \(pad(s.screenings, 10))  \(pad(s.complete, 8))  \(pad(s.myopic, 6))  \(pad(rate, 11))  \(pad(poor, 11))")
-        }
-        print("\nSpine screenings (screen-positive: ATR ≥ 5° in any segment; sagittal: sign persisting in the prone test):")
-        print("  school year  screenings  lateral finding  screen-positive  sagittal abnormal  referred")
-        for s in try store.spineSummary() {
-            print("  \(pad(s.schoolYear, 11))  \(pad(s.screenings, 10))  \(pad(s.lateralFinding, 15))  \(pad(s.lateralPositive, 15))  \(pad(s.sagittalAbnormal, 17))  \(pad(s.referred, 8))")
-        }
-        print("\nPhysical fitness (2014 standard; 优良率 = (优秀 + 良好) / scored students):")
-        print("  school year  students  scored  exempt  incomplete  优良率   pass rate  on unconfirmed rows")
-        for f in try store.fitnessSummary() {
-            let good = String(format: "%.1f %%", f.scored == 0 ? 0 : Double(f.excellent + f.good) / Double(f.scored) * 100)
-            let pass = String(format: "%.1f %%", f.scored == 0 ? 0 : Double(f.scored - f.fail) / Double(f.scored) * 100)
-            print("  \(pad(f.schoolYear, 11))  \(pad(f.students, 8))  \(pad(f.scored, 6))  \(pad(f.exempt, 6))  \(pad(f.incomplete, 10))  \(pad(good, 6))  \(pad(pass, 9))  \(pad(f.weakProvenance, 19))")
-        }
-        print("  (\"on unconfirmed rows\": scores resting on a SINGLE SOURCE, PARTIAL or CONFLICT row of the scoring tables)")
+        print("\n" + t("cli.demo.vision", [:], "Vision screenings in the database (screening myopia per WS/T 663-2020, complete screenings only):"))
+        table(["school year", "schools", "screenings", "complete", "myopic", "myopia rate", "poor vision"], summary.map { s in
+            [String(s.schoolYear), String(s.schools), String(s.screenings), String(s.complete), String(s.myopic), String(format: "%.1f %%", s.myopiaRate * 100),
+             String(format: "%.1f %%", s.complete == 0 ? 0 : Double(s.poorVision) / Double(s.complete) * 100)]
+        })
+        print("\n" + t("cli.demo.spine", [:], "Spine screenings (screen-positive: ATR ≥ 5° in any segment; sagittal: sign persisting in the prone test):"))
+        table(["school year", "screenings", "lateral finding", "screen-positive", "sagittal abnormal", "referred"], try store.spineSummary().map { s in
+            [String(s.schoolYear), String(s.screenings), String(s.lateralFinding), String(s.lateralPositive), String(s.sagittalAbnormal), String(s.referred)]
+        })
+        print("\n" + t("cli.demo.fitness", [:], "Physical fitness (2014 standard; 优良率 = (优秀 + 良好) / scored students):"))
+        table(["school year", "students", "scored", "exempt", "incomplete", "优良率", "pass rate", "on unconfirmed rows"], try store.fitnessSummary().map { f in
+            [String(f.schoolYear), String(f.students), String(f.scored), String(f.exempt), String(f.incomplete),
+             String(format: "%.1f %%", f.scored == 0 ? 0 : Double(f.excellent + f.good) / Double(f.scored) * 100),
+             String(format: "%.1f %%", f.scored == 0 ? 0 : Double(f.scored - f.fail) / Double(f.scored) * 100), String(f.weakProvenance)]
+        })
+        print(t("cli.demo.unconfirmed", [:], "  (\"on unconfirmed rows\": scores resting on a SINGLE SOURCE, PARTIAL or CONFLICT row of the scoring tables)"))
 
         // The psychological-crisis queue a school counsellor sees a week after the screening.
         let year = psych[0].schoolYear
         let asOf = Int(CivilDate(year: year, month: 10, day: 25)!.daysSinceEpoch * 86400 + 2 * 3600)
         let counsellor = try store.authenticate(token: tokens["counsellor-SH-J01"] ?? "")
         let queue = try store.queue(actor: counsellor, at: asOf, limit: 8)
-        print("\nReferral queue of the SH-J01 counsellor on \(year)-10-25 (risk rules \(try global.loadConfig().risk.versionTag); top 8):")
+        let rules = try global.loadConfig().risk.versionTag
+        print("\n" + t("cli.demo.queue", ["year": String(year), "rules": rules],
+                       "Referral queue of the SH-J01 counsellor on \(year)-10-25 (risk rules \(rules); top 8):"))
         for item in queue {
-            print("  case \(item.caseId)  \(item.effectiveTier.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  \(item.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  student \(item.studentId)  \(hours(item.overdueSeconds))\(item.escalations > 0 ? " (escalated)" : "")")
+            let escalated = item.escalations > 0 ? " " + t("cli.demo.escalated", [:], "(escalated)") : ""
+            print("  " + t("cli.demo.case", ["case": String(item.caseId)], "case \(item.caseId)") + "  \(padded(item.effectiveTier.rawValue, 6))  \(padded(item.state.rawValue, 12))  "
+                  + t("cli.demo.student", ["student": item.studentId], "student \(item.studentId)") + "  \(hours(item.overdueSeconds))\(escalated)")
         }
         let counts = try store.caseCounts(actor: try store.authenticate(token: tokens["health-office"] ?? ""), at: asOf)
-        print("  county, open cases by tier after escalation (what the health office sees): " + counts.open.keys.sorted().map { "\($0) \(counts.open[$0]!)" }.joined(separator: ", "))
-        print("  demo accounts' tokens (a drill database; synthetic data): \(global.databasePath).demo-tokens")
-        print("  try: SCHOOLHEALTH_TOKEN=$(sed -n 's/^counsellor-SH-J01 //p' \(global.databasePath).demo-tokens) schoolhealth referrals show \(queue.first?.caseId ?? 1) --db \(global.databasePath) --now \(year)-10-25T10:00:00+08:00")
-        print("""
-
+        let byTier = counts.open.keys.sorted().map { "\($0) \(counts.open[$0]!)" }.joined(separator: ", ")
+        print("  " + t("cli.demo.counts", ["counts": byTier], "county, open cases by tier after escalation (what the health office sees): \(byTier)"))
+        print("  " + t("cli.demo.tokens", ["path": global.databasePath + ".demo-tokens"],
+                       "demo accounts' tokens (a drill database; synthetic data): \(global.databasePath).demo-tokens"))
+        let command = "SCHOOLHEALTH_TOKEN=$(sed -n 's/^counsellor-SH-J01 //p' \(global.databasePath).demo-tokens) schoolhealth referrals show \(queue.first?.caseId ?? 1) --db \(global.databasePath) --now \(year)-10-25T10:00:00+08:00"
+        print("  " + t("cli.demo.try", ["command": command], "try: \(command)"))
+        print("\n" + t("cli.demo.web", ["db": global.databasePath, "password": DemoAccounts.password], """
             The web application on this database (http://127.0.0.1:8080, in Chinese; English with the switch):
               schoolhealth serve --db \(global.databasePath)
             Demo accounts, all with the password \(DemoAccounts.password) (synthetic data, a drill database; never use them elsewhere):
               nurse-SH-P01 (school nurse: uploads)   health-office (dashboard)   counsellor-SH-J01 (crisis queue)
               centre (county centre)   hospital (specialist hospital)   demo-admin (accounts)
-            """)
+            """))
     }
 
-    private func pad(_ v: some CustomStringConvertible, _ n: Int) -> String {
-        let s = v.description
-        return String(repeating: " ", count: max(0, n - s.count)) + s
+    private func t(_ key: String, _ arguments: [String: String], _ english: String) -> String {
+        CLIMessages.text(key, arguments, english: english)
+    }
+
+    /// A table with its headings in the reader's language and the numbers right-aligned under them.
+    private func table(_ headings: [String], _ rows: [[String]]) {
+        let said = headings.map { CLIMessages.text("cli.demo.col." + $0.replacingOccurrences(of: " ", with: "-"), english: $0) }
+        let widths = said.indices.map { i in max(displayWidth(said[i]), rows.map { displayWidth($0[i]) }.max() ?? 0) }
+        print("  " + said.indices.map { leftPadded(said[$0], widths[$0]) }.joined(separator: "  "))
+        for row in rows { print("  " + row.indices.map { leftPadded(row[$0], widths[$0]) }.joined(separator: "  ")) }
     }
 }
 

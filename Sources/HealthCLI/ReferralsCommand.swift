@@ -29,11 +29,22 @@ func hours(_ seconds: Int) -> String {
     return CLIMessages.text("cli.referrals.overdue", ["hours": h], english: "\(h) h overdue")
 }
 
-/// `text` padded to `width` terminal columns (a Chinese character takes two).
-func padded(_ text: String, _ width: Int) -> String {
-    let columns = text.unicodeScalars.reduce(0) { $0 + ((0x1100...0x115F).contains($1.value) || (0x2E80...0xA4CF).contains($1.value)
+/// How many terminal columns `text` takes (a Chinese character takes two).
+func displayWidth(_ text: String) -> Int {
+    text.unicodeScalars.reduce(0) { $0 + ((0x1100...0x115F).contains($1.value) || (0x2E80...0xA4CF).contains($1.value)
         || (0xAC00...0xD7A3).contains($1.value) || (0xF900...0xFAFF).contains($1.value) || (0xFF00...0xFF60).contains($1.value) ? 2 : 1) }
+}
+
+/// `text` padded on the right to `width` terminal columns.
+func padded(_ text: String, _ width: Int) -> String {
+    let columns = displayWidth(text)
     return columns >= width ? text : text + String(repeating: " ", count: width - columns)
+}
+
+/// `text` padded on the left to `width` terminal columns (numbers under a heading).
+func leftPadded(_ text: String, _ width: Int) -> String {
+    let columns = displayWidth(text)
+    return columns >= width ? text : String(repeating: " ", count: width - columns) + text
 }
 
 /// Terminal-safe text (control characters made visible).

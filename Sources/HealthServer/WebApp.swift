@@ -49,6 +49,12 @@ public struct WebApp: Sendable {
         try FileManager.default.createDirectory(atPath: options.workDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         _ = chmod(options.workDirectory, 0o700)
+        // Uploads and rejects files of an earlier run: nothing refers to them any more (the results were in memory),
+        // and they hold students' data.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: options.workDirectory)) ?? []
+        where name.hasSuffix(".upload") || name.hasSuffix(".rejects.csv") {
+            unlink(options.workDirectory + "/" + name)
+        }
     }
 
     /// The application, ready to run or to test (`app.test(.router)`).

@@ -245,6 +245,9 @@ struct CLITests {
         #expect(FileManager.default.fileExists(atPath: dir + "/schoolhealth.sqlite"))
         let second = try schoolhealth(["demo"], in: dir)
         #expect(second.stdout.contains("already imported"))
+        // Under LANG=zh_CN the same summary in Chinese.
+        let zh = try schoolhealth(["demo"], in: dir, lang: "zh_CN.UTF-8")
+        #expect(zh.stdout.contains("近视率") && zh.stdout.contains("演示账号的密码都是 demo-password") && !zh.stdout.contains("myopia rate"), "\(zh.stdout)")
     }
 
     @Test("A kill mid-import leaves the database exactly as before that file")

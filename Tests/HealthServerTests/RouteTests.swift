@@ -215,6 +215,10 @@ struct UploadTests {
             // No spooled file is left behind.
             let left = try FileManager.default.contentsOfDirectory(atPath: w.dir + "/work").filter { $0.hasSuffix(".upload") }
             #expect(left.isEmpty)
+            // A server started again removes what an earlier run left (its results were in memory; the files hold students' data).
+            for name in ["old.upload", "old.rejects.csv", "notes.txt"] { try "x".write(toFile: w.dir + "/work/" + name, atomically: true, encoding: .utf8) }
+            _ = try WebApp(services: w.services, options: ServerOptions(workDirectory: w.dir + "/work"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: w.dir + "/work").sorted() == ["notes.txt"])
         }
     }
 }
