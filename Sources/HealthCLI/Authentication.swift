@@ -95,8 +95,9 @@ struct UsersCommand: ParsableCommand {
             let password = noPassword ? nil : try Terminal.newPassword(fromStdin: passwordStdin, for: newLogin)
             let issued = try store.addAccount(by: admin, login: newLogin, name: name ?? newLogin, role: Role(rawValue: role)!, organisation: org,
                                               password: password, issueToken: token)
-            print("account \(issued.account.login) added: \(issued.account.role.rawValue) of \(issued.account.organisation)")
-            if let t = issued.token { print("token (shown once; keep it like a password): \(t)") }
+            print(CLIMessages.text("cli.users.added", ["login": issued.account.login, "role": issued.account.role.rawValue, "org": issued.account.organisation],
+                                   english: "account \(issued.account.login) added: \(issued.account.role.rawValue) of \(issued.account.organisation)"))
+            if let t = issued.token { print(CLIMessages.text("cli.token", ["token": t], english: "token (shown once; keep it like a password): \(t)")) }
         }
     }
 
@@ -129,7 +130,7 @@ struct UsersCommand: ParsableCommand {
         func run() throws {
             let store = try global.existingStore()
             let a = try store.disableAccount(by: try auth.actor(store), login: target)
-            print("account \(a.login) disabled")
+            print(CLIMessages.text("cli.users.disabled", ["login": a.login], english: "account \(a.login) disabled"))
         }
     }
 
@@ -146,8 +147,8 @@ struct UsersCommand: ParsableCommand {
             let admin = try auth.actor(store)
             let password = tokenOnly ? nil : try Terminal.newPassword(fromStdin: passwordStdin, for: target)
             let issued = try store.resetAccount(by: admin, login: target, password: password, issueToken: token || tokenOnly)
-            print("account \(issued.account.login): credentials reset")
-            if let t = issued.token { print("token (shown once; keep it like a password): \(t)") }
+            print(CLIMessages.text("cli.users.reset", ["login": issued.account.login], english: "account \(issued.account.login): credentials reset"))
+            if let t = issued.token { print(CLIMessages.text("cli.token", ["token": t], english: "token (shown once; keep it like a password): \(t)")) }
         }
     }
 }

@@ -29,11 +29,13 @@ struct DemoCommand: AsyncParsableCommand {
         let vision = try county.writeVision(to: dir), spine = try county.writeSpine(to: dir), fitness = try county.writeFitness(to: dir)
         let psych = try county.writePsych(to: dir)
         let schools = try county.writeSchools(to: dir)
-        print("Synthetic county written to \(dir) (no real student data):")
+        print(t("cli.demo.written", ["dir": dir], "Synthetic county written to \(dir) (no real student data):"))
         for f in vision + spine + fitness + psych {
-            print("  \((f.path as NSString).lastPathComponent): \(f.rows) rows, \(f.encoding), \(f.headers) headers")
+            let name = (f.path as NSString).lastPathComponent
+            print("  " + t("cli.demo.file", ["file": name, "rows": String(f.rows), "encoding": f.encoding, "headers": f.headers],
+                           "\(name): \(f.rows) rows, \(f.encoding), \(f.headers) headers"))
         }
-        print("\nImporting into \(global.databasePath):")
+        print("\n" + t("cli.demo.importing", ["db": global.databasePath], "Importing into \(global.databasePath):"))
         let existed = FileManager.default.fileExists(atPath: global.databasePath)
         let store0 = try Store.open(path: global.databasePath, drill: true)
         guard store0.isDrill else {

@@ -52,7 +52,10 @@ struct GenerateCommand: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(["files": files]), as: UTF8.self))
         } else {
-            for f in files { print("\(f.path): \(f.rows) rows, \(f.encoding), \(f.headers) headers, school year \(f.schoolYear)") }
+            for f in files {
+                print(CLIMessages.text("cli.generate.file", ["path": f.path, "rows": String(f.rows), "encoding": f.encoding, "headers": f.headers, "year": String(f.schoolYear)],
+                                       english: "\(f.path): \(f.rows) rows, \(f.encoding), \(f.headers) headers, school year \(f.schoolYear)"))
+            }
         }
     }
 }

@@ -210,7 +210,7 @@ struct ImportRun {
                 }
                 if found.problem != nil { allOK = false }
             } catch {
-                Console.error("error: \(error)")
+                Console.error(CLIMessages.render(ServiceError(error)))
                 allOK = false
             }
         }
@@ -280,7 +280,10 @@ struct ImportRun {
         case .refused:
             let why = refusal ?? report.error ?? "refused"
             Console.error(CLIMessages.text("cli.error", ["text": why], english: "error: \(why)"))
-            if report.rowsRead > 0 { Console.error("  rows read \(report.rowsRead) · rejected \(report.rejected)") }
+            if report.rowsRead > 0 {
+                Console.error("  " + CLIMessages.text("cli.import.refusedCounts", ["read": String(report.rowsRead), "rejected": String(report.rejected)],
+                                                      english: "rows read \(report.rowsRead) · rejected \(report.rejected)"))
+            }
         case .alreadyImported:
             Swift.print(report.explainedWarnings.first.map { "\(report.file): \(CLIMessages.reason($0))" }
                         ?? CLIMessages.text("cli.import.already", ["file": report.file], english: "\(report.file): already imported; nothing changed"))

@@ -38,10 +38,14 @@ struct InitCommand: ParsableCommand {
         let store = try Store.open(path: global.databasePath, drill: drill)
         do {
             let issued = try store.createFirstAdministrator(login: admin, name: name ?? admin, password: password, issueToken: token)
-            print("\(existed ? "set up" : "created") \(global.databasePath) (schema \(try store.appliedMigrations().last ?? "?")\(drill ? ", DRILL database" : ""))")
-            print("audit key: \(store.auditKeyPath) (owner-only; back it up apart from the database)")
-            print("administrator: \(issued.account.login)")
-            if let t = issued.token { print("token (shown once; keep it like a password): \(t)") }
+            let schema = try store.appliedMigrations().last ?? "?"
+            let facts = ["path": global.databasePath, "schema": schema]
+            print(existed
+                ? CLIMessages.text(drill ? "cli.init.setUpDrill" : "cli.init.setUp", facts, english: "set up \(global.databasePath) (schema \(schema)\(drill ? ", DRILL database" : ""))")
+                : CLIMessages.text(drill ? "cli.init.createdDrill" : "cli.init.created", facts, english: "created \(global.databasePath) (schema \(schema)\(drill ? ", DRILL database" : ""))"))
+            print(CLIMessages.text("cli.init.auditKey", ["path": store.auditKeyPath], english: "audit key: \(store.auditKeyPath) (owner-only; back it up apart from the database)"))
+            print(CLIMessages.text("cli.init.admin", ["login": issued.account.login], english: "administrator: \(issued.account.login)"))
+            if let t = issued.token { print(CLIMessages.text("cli.token", ["token": t], english: "token (shown once; keep it like a password): \(t)")) }
         } catch where !existed {
             // Without its administrator the new file is no use: remove it so that init can be run again.
             for f in [global.databasePath, global.databasePath + "-wal", global.databasePath + "-shm", store.auditKeyPath] {

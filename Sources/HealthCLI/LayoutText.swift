@@ -26,16 +26,22 @@ enum LayoutText {
 
     /// The whole inspection, for a person.
     static func describe(_ i: LayoutInspection, draftPath: String) -> String {
-        var out = ["\(i.file): \(i.encoding), \(summary(i.layout)), closest profile \(i.layout.profile)"]
+        let t = { (key: String, arguments: [String: String], english: String) in CLIMessages.text(key, arguments, english: english) }
+        var out = [t("cli.inspect.head", ["file": i.file, "encoding": i.encoding, "summary": summary(i.layout), "profile": i.layout.profile],
+                     "\(i.file): \(i.encoding), \(summary(i.layout)), closest profile \(i.layout.profile)")]
         let width = min(48, i.layout.columns.map { $0.header.count }.max() ?? 10)
         for c in i.layout.columns {
-            let header = c.header.isEmpty ? "(no header)" : c.header
+            let header = c.header.isEmpty ? t("cli.inspect.noHeader", [:], "(no header)") : c.header
             let padded = header.count < width ? header + String(repeating: " ", count: width - header.count) : header
             out.append("  \(String(format: "%3d", c.number))  \(padded)  \(c.field.map { "→ \($0)" } ?? "· \(c.note ?? "")")")
         }
-        if !i.missing.isEmpty { out.append("  required and not found: \(i.missing.joined(separator: ", "))") }
-        out.append(i.problem.map { "  would be refused: \($0)" } ?? "  imports as it is with profile \(i.layout.profile)")
-        out.append("  profile draft written to \(draftPath): check it, save it in Config/profiles/ (or pass --profile FILE) and import again")
+        let missing = i.missing.joined(separator: ", ")
+        if !i.missing.isEmpty { out.append("  " + t("cli.inspect.missing", ["fields": missing], "required and not found: \(missing)")) }
+        let problem = i.problemExplained.map(CLIMessages.reason) ?? i.problem
+        out.append("  " + (problem.map { t("cli.inspect.refused", ["problem": $0], "would be refused: \($0)") }
+                           ?? t("cli.inspect.fine", ["profile": i.layout.profile], "imports as it is with profile \(i.layout.profile)")))
+        out.append("  " + t("cli.inspect.draft", ["path": draftPath],
+                            "profile draft written to \(draftPath): check it, save it in Config/profiles/ (or pass --profile FILE) and import again"))
         return out.joined(separator: "\n")
     }
 }

@@ -193,7 +193,7 @@ struct ReferralsCommand: ParsableCommand {
         func run() throws {
             let (store, config, actor) = try ReferralsCommand.context(global, auth)
             try store.transfer(actor: actor, id: caseID, toSchool: toSchool, reason: reason, at: auth.requestedTime, rules: config.risk.cases)
-            print("case \(caseID) transferred to \(safe(toSchool))")
+            print(CLIMessages.text("cli.referrals.transferred", ["case": String(caseID), "school": safe(toSchool)], english: "case \(caseID) transferred to \(safe(toSchool))"))
         }
     }
 
@@ -243,7 +243,7 @@ struct ReferralsCommand: ParsableCommand {
                 rows.append((className, student, mentor, role))
             }
             for r in rows { try store.assign(actor: actor, student: r.student, className: r.className, mentorLogin: r.mentor, role: r.role, at: auth.requestedTime) }
-            print("\(rows.count) assignment(s) recorded")
+            print(CLIMessages.text("cli.referrals.assigned", ["count": String(rows.count)], english: "\(rows.count) assignment(s) recorded"))
         }
     }
 
@@ -289,7 +289,7 @@ struct ReferralsCommand: ParsableCommand {
         func run() throws {
             let (store, config, actor) = try ReferralsCommand.context(global, auth)
             let n = try store.reviewOverride(actor: actor, caseID: caseID, note: note, at: auth.requestedTime, rules: config.risk.cases)
-            print("case \(caseID): \(n) override(s) reviewed")
+            print(CLIMessages.text("cli.referrals.reviewed", ["case": String(caseID), "count": String(n)], english: "case \(caseID): \(n) override(s) reviewed"))
         }
     }
 }
@@ -307,8 +307,15 @@ struct AuditCommand: ParsableCommand {
         func run() throws {
             let result = try global.existingStore().verifyAudit(expect: expect)
             try emit(result, json: json) {
-                result.ok ? "audit log intact: \(result.events) events\(result.legacyEvents > 0 ? " (\(result.legacyEvents) from before the keyed chain)" : "")\(result.checkpointEvents.map { "; the checkpoint's \($0) events are all there" } ?? "")"
-                          : "AUDIT LOG TAMPERED: \(result.problem ?? "")"
+                guard result.ok else {
+                    return CLIMessages.text("cli.audit.tampered", ["problem": result.problem ?? ""], english: "AUDIT LOG TAMPERED: \(result.problem ?? "")")
+                }
+                let legacy = result.legacyEvents > 0
+                    ? CLIMessages.text("cli.audit.legacy", ["count": String(result.legacyEvents)], english: " (\(result.legacyEvents) from before the keyed chain)") : ""
+                let checkpoint = result.checkpointEvents.map {
+                    CLIMessages.text("cli.audit.checkpoint", ["count": String($0)], english: "; the checkpoint's \($0) events are all there")
+                } ?? ""
+                return CLIMessages.text("cli.audit.intact", ["count": String(result.events)], english: "audit log intact: \(result.events) events") + legacy + checkpoint
             }
             if !result.ok { throw ExitCode(1) }
         }

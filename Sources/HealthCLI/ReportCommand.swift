@@ -69,7 +69,10 @@ struct ReportCommand: ParsableCommand {
             let text = try services.reports.render(report, chosen, language: CLIMessages.language).text
             if let output {
                 try text.write(toFile: output, atomically: true, encoding: .utf8)
-                Console.error("wrote \(output) (\(chosen.rawValue), \(report.cells.count) cells, suppression \(report.suppressionOn ? "on" : "OFF: identifiable data"))")
+                let facts = ["path": output, "format": chosen.rawValue, "cells": String(report.cells.count)]
+                Console.error(report.suppressionOn
+                    ? CLIMessages.text("cli.report.wrote", facts, english: "wrote \(output) (\(chosen.rawValue), \(report.cells.count) cells, suppression on)")
+                    : CLIMessages.text("cli.report.wroteUnsuppressed", facts, english: "wrote \(output) (\(chosen.rawValue), \(report.cells.count) cells, suppression OFF: identifiable data)"))
             } else {
                 print(text, terminator: "")
             }

@@ -44,10 +44,12 @@ struct SchoolsCommand: ParsableCommand {
                 throw error
             }
             if json { print(Console.json(report)); return }
-            print("\(file): \(report.rowsRead) school(s) read · added \(report.inserted) · updated \(report.updated) · unchanged \(report.unchanged) · rejected \(report.rejected)")
+            let counts = ["file": file, "read": String(report.rowsRead), "inserted": String(report.inserted), "updated": String(report.updated),
+                          "unchanged": String(report.unchanged), "rejected": String(report.rejected)]
+            print(CLIMessages.text("cli.schools.imported", counts, english: "\(file): \(report.rowsRead) school(s) read · added \(report.inserted) · updated \(report.updated) · unchanged \(report.unchanged) · rejected \(report.rejected)"))
             if let layout = report.layout { print("  " + LayoutText.summary(layout)) }
-            if rejects.written > 0 { print("  rejected rows listed in \(rejectsPath)") }
-            for w in report.warnings { print("  warning: \(w)") }
+            if rejects.written > 0 { print("  " + CLIMessages.text("cli.schools.rejects", ["path": rejectsPath], english: "rejected rows listed in \(rejectsPath)")) }
+            for w in report.explainedWarnings { print("  " + CLIMessages.text("cli.import.warning", ["text": CLIMessages.reason(w)], english: "warning: \(w.text)")) }
         }
     }
 
@@ -60,7 +62,7 @@ struct SchoolsCommand: ParsableCommand {
         func run() throws {
             let schools = try global.existingStore().schools()
             if json { print(Console.json(schools)); return }
-            if schools.isEmpty { print("no schools yet: schoolhealth schools import FILE"); return }
+            if schools.isEmpty { print(CLIMessages.text("cli.schools.none", english: "no schools yet: schoolhealth schools import FILE")); return }
             for s in schools {
                 let aliases = s.aliases.isEmpty ? "" : "  (also: \(s.aliases.joined(separator: "、")))"
                 print("\(s.code)  \(s.name)  \(s.stage?.label ?? "")\(aliases)")

@@ -25,7 +25,7 @@ struct StudentCommand: ParsableCommand {
                 _ = fchmod(fd, 0o600)
                 let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
                 try handle.write(contentsOf: data)
-                Console.error("wrote \(output)")
+                Console.error(CLIMessages.text("cli.wrote", ["path": output], english: "wrote \(output)"))
             } else {
                 FileHandle.standardOutput.write(data)
                 print()
@@ -43,7 +43,10 @@ struct StudentCommand: ParsableCommand {
             guard confirm else { throw CLIError("erasing cannot be undone: add --confirm") }
             let store = try global.existingStore()
             let r = try store.eraseStudent(actor: try auth.actor(store), student: student, at: auth.requestedTime)
-            print("erased \(r.screeningRows) screening row(s) and \(r.closedCases) closed case(s)\(r.openCasesKept > 0 ? "; \(r.openCasesKept) open case(s) kept until closed" : "")")
+            let kept = r.openCasesKept > 0
+                ? CLIMessages.text("cli.student.kept", ["count": String(r.openCasesKept)], english: "; \(r.openCasesKept) open case(s) kept until closed") : ""
+            print(CLIMessages.text("cli.student.erased", ["rows": String(r.screeningRows), "cases": String(r.closedCases)],
+                                   english: "erased \(r.screeningRows) screening row(s) and \(r.closedCases) closed case(s)") + kept)
         }
     }
 }

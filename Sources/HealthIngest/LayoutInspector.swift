@@ -1,3 +1,4 @@
+public import HealthCore
 public import HealthStore
 import Foundation
 
@@ -11,8 +12,9 @@ public struct LayoutInspection: Sendable, Codable, Equatable {
     public var layout: LayoutReport
     /// Required fields no column was found for (empty when the file imports as it is).
     public var missing: [String]
-    /// Why the file would be refused, if it would.
+    /// Why the file would be refused, if it would (in English; `problemExplained` keeps its template and values).
     public var problem: String?
+    public var problemExplained: ReasonText?
     /// A profile that extends the best one with the suggested aliases (YAML).
     public var draft: String
     /// Fields of the closest profile no column was mapped to (the choices of the mapping step), required first.
@@ -59,16 +61,19 @@ public enum LayoutInspector {
         var layout = HeaderMatcher.layout(reading, rows: prelude)
         layout.delimiter = Delimiter.name(stream.delimiter)
         var problem: String?
+        var explained: ReasonText?
         do {
             let map = try HeaderMatcher.detect(rows: prelude, profiles: candidates, file: given, preferred: nil,
                                                fixedFields: fixed, identityFields: IdentityFields.keys)
             try checkHeader(kind, map, options: options, file: given)
         } catch {
             problem = String(describing: error)
+            explained = error.explanation
         }
         let missing = reading.attempt.missing.map(\.key)
         var found = LayoutInspection(file: given, kind: kind.rawValue, encoding: inspection.encoding.rawValue, layout: layout, missing: missing,
                                      problem: problem, draft: draft(for: reading, layout: layout, kind: kind, file: given))
+        found.problemExplained = explained
         let open = openFields(reading)
         for field in reading.attempt.profile.fields { found.labels[field.key] = field.aliases.first ?? field.key }
         found.openFields = open.map { LayoutInspection.OpenField(key: $0.key, required: $0.required, label: $0.aliases.first ?? $0.key) }

@@ -83,6 +83,11 @@ struct CLITests {
         #expect(rejects.contains("右眼裸眼视力") || rejects.contains("学籍号"), "\(rejects)")
         let refused = try schoolhealth(["import", "vision", "--db", dir + "/db.sqlite", TestSupport.fixture("vision/header-only.csv")], lang: "zh_CN.UTF-8")
         #expect(refused.status != 0 && refused.stderr.contains("文件只有表头，没有数据行"), "\(refused.stderr)")
+        // The inspect mode too.
+        let unknown = dir + "/unknown.csv"
+        try FileManager.default.copyItem(atPath: TestSupport.fixture("vision/unknown-layout.csv"), toPath: unknown)
+        let inspect = try schoolhealth(["import", "vision", "--inspect", unknown, "--db", dir + "/db.sqlite"], lang: "zh_CN.UTF-8")
+        #expect(inspect.stdout.contains("最接近的格式 vision") && inspect.stdout.contains("会被退回：") && inspect.stdout.contains("缺少格式“vision”必需的列"), "\(inspect.stdout)")
         // The trend report in Chinese too (Markdown, the CLI's default).
         let report = try schoolhealth(["report", "trends", "--db", dir + "/db.sqlite"], lang: "zh_CN.UTF-8")
         #expect(report.status == 0 && report.stdout.contains("## 目标") && report.stdout.contains("| 学校或地区 |") && !report.stdout.contains("| area |"), "\(report.stdout.prefix(1500))")
