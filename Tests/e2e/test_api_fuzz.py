@@ -40,7 +40,7 @@ def test_the_api_never_answers_5xx_to_generated_requests(fuzz_server, page, tmp_
                               "--checks", "not_a_server_error", "--max-examples", str(EXAMPLES), "--seed", "20261203",
                               "--request-timeout", "20", "--header", f"Authorization: Bearer {token}",
                               "--report", "junit", "--report-dir", str(tmp_path / account), "--no-color"],
-                             capture_output=True, text=True, timeout=600)
+                             capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache stays out of the repository
         summary = re.search(r"Test cases:\s*\n\s*(.+)", run.stdout)
         print(f"{account}: {summary.group(1) if summary else run.stdout[-800:]}")
         if run.returncode != 0:
