@@ -2,7 +2,8 @@
 # Page timings at county size: `schoolhealth demo` with STUDENTS (default 30,000) students over YEARS (default 5)
 # school years, then `schoolhealth serve` on loopback; each role signs in with curl and every page it uses is
 # fetched N times (default 40), one request at a time. Prints p50, p95 and max of curl's time_total per page, and
-# the server's peak RSS. (Concurrent load and uploads under load belong to Benchmarks/web-load.sh, issue 14.)
+# the server's peak RSS; before them, one ~100 MB upload through the API and the peak RSS around it.
+# (Concurrent load and uploads under load are not measured here.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Benchmarks/common.sh
@@ -36,6 +37,18 @@ page() {
     printf '%s\n' "${times[@]}" | sort -g | awk -v label="$label" -v n="$n" '{a[NR]=$1*1000}
         END {i95=int(NR*0.95); if (i95 < 1) i95 = 1; printf "%-40s p50 %7.1f ms  p95 %7.1f ms  max %7.1f ms  (%d requests)\n", label, a[int((NR+1)/2)], a[i95], a[NR], n}'
 }
+
+# A large upload through the API first (the peak RSS is the process's since it started): the file is streamed to
+# the spool, never held whole; UPLOAD_STUDENTS students give about 100 bytes a row.
+"$bin" generate --out "$work/big" --students "${UPLOAD_STUDENTS:-1000000}" --years 1 --only vision >/dev/null
+big=$(ls -S "$work"/big/*.csv | head -1)
+token=$(sed -n 's/^nurse-SH-P01 //p' "$db.demo-tokens")
+rss_before=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
+result=$(curl -s -o "$work/upload.json" -w '%{http_code} %{time_total}' -H "Authorization: Bearer $token" -H 'Content-Type: text/csv' \
+    --data-binary @"$big" "$base/api/uploads?kind=vision&name=big.csv")
+rss_after=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
+printf 'upload of %s MB (%s rows) as SH-P01'"'"'s nurse: HTTP %s in %s s; server peak RSS %s MB before, %s MB after\n' \
+    "$(( $(stat -c %s "$big") >> 20 ))" "$(( $(wc -l < "$big") - 1 ))" "${result%% *}" "${result##* }" "$(( rss_before / 1024 ))" "$(( rss_after / 1024 ))"
 
 office=$(signin health-office)
 nurse=$(signin nurse-SH-P01)
