@@ -118,7 +118,7 @@ struct API {
                  parameters: [.uploadID],
                  body: ("application/json", .object(["type": "object", "required": ["choices"], "properties": [
                      "choices": ["type": "object", "additionalProperties": ["type": "string"]]]]))) { api, request, context, actor in
-            var (id, entry) = try await api.uploadEntry(context, actor)
+            let (id, entry) = try await api.uploadEntry(context, actor)
             guard let upload = entry.pending, let importRequest = entry.request else {
                 throw ServiceError(.conflict, key: "error.badRequest", message: "this upload does not wait for a mapping")
             }
@@ -132,11 +132,8 @@ struct API {
                 guard let number = Int(column), number > 0 else { throw ServiceError(.invalid, key: "error.badRequest", message: "\(column) is not a column number") }
                 choices[number] = field
             }
-            entry.outcome = try await api.app.services.imports.mapUpload(upload, importRequest, choices: choices, actor: actor,
-                                                                         rejectsDirectory: api.app.options.workDirectory, language: context.language)
-            if entry.outcome.mapping == nil { entry.pending = nil }
-            await api.app.uploads.put(id, entry)
-            return Web.json(api.uploadBody(id, entry, context))
+            let mapped = try await api.app.mapUpload(id, entry, upload, importRequest, choices: choices, actor: actor, context)
+            return Web.json(api.uploadBody(id, mapped, context))
         },
         Endpoint(method: .get, path: "/api/schools", summary: "The county's schools", parameters: []) { api, _, _, _ in
             Web.json(["schools": try await api.app.services.accounts.schools()])
@@ -197,24 +194,12 @@ struct API {
 
     /// The body is the file: spooled chunk by chunk (never held whole), then imported for the nurse's school.
     func upload(_ request: Request, _ context: WebContext, _ actor: Actor) async throws -> Response {
-        guard Access.canImport(actor, school: actor.organisation), let account = actor.accountID else {
+        guard Access.canImport(actor, school: actor.organisation), actor.accountID != nil else {
             throw ServiceError(.forbidden, key: "error.forbidden", message: "only a school's nurse uploads its screenings")
         }
         let query = request.uri.queryParameters
-        let kindName = query["kind"].map(String.init) ?? ""
-        let kind = ScreeningKind(rawValue: kindName)
-        guard kind != nil || kindName == "roster" else {
-            throw ServiceError(.invalid, key: "error.badRequest", message: "kind is one of \(ScreeningKind.allCases.map(\.rawValue).joined(separator: ", ")), roster")
-        }
-        var options = ImportOptions()
-        if let y = query["schoolYear"] {
-            guard let year = Int(String(y)), (1990...2099).contains(year) else { throw ServiceError(.invalid, key: "error.badRequest", message: "schoolYear \(y)") }
-            options.schoolYear = year
-        }
-        if let d = query["date"] {
-            guard case .success(let date) = CivilDate.parse(String(d)) else { throw ServiceError(.invalid, key: "error.badRequest", message: "date \(d)") }
-            options.screeningDate = date
-        }
+        let kind = query["kind"].map(String.init) ?? ""
+        let importRequest = try app.importRequest(kind: kind, schoolYear: query["schoolYear"].map(String.init), date: query["date"].map(String.init), context)
         var spool = try UploadSpool(directory: app.options.workDirectory, fileName: query["name"].map(String.init) ?? "upload.csv", limit: app.options.uploadLimit)
         do {
             for try await chunk in request.body { try spool.append(chunk.readableBytesView) }
@@ -223,20 +208,8 @@ struct API {
             throw error
         }
         let upload = try spool.finish()
-        let importRequest = kind.map { ImportRequest(kind: $0, options: options) } ?? .roster(options: options)
-        let outcome: UploadOutcome
-        do {
-            outcome = try await app.services.imports.importUpload(upload, importRequest, actor: actor, rejectsDirectory: app.options.workDirectory,
-                                                                  language: context.language)
-        } catch {
-            upload.remove()
-            throw error
-        }
-        let keep = outcome.mapping != nil
-        if !keep { upload.remove() }
-        let entry = UploadResults.Entry(account: account, outcome: outcome, kind: kindName, pending: keep ? upload : nil, request: importRequest)
-        await app.uploads.put(upload.id, entry)
-        return Web.json(uploadBody(upload.id, entry, context), status: outcome.report.status == .refused ? .unprocessableContent : .created)
+        let entry = try await app.importUpload(upload, importRequest, kind: kind, actor: actor, context)
+        return Web.json(uploadBody(upload.id, entry, context), status: entry.outcome.report.status == .refused ? .unprocessableContent : .created)
     }
 
     func caseID(_ context: WebContext) throws -> Int64 {

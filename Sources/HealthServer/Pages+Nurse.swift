@@ -92,28 +92,16 @@ extension Pages {
             throw error
         }
         guard let upload else { throw WebError.badRequest(app.t("upload.file", [:], context)) }
-        var keep = false
-        defer { if !keep { upload.remove() } }
-        try app.requireCSRF(fields["csrf"], session)
-        let kindName = fields["kind"] ?? ""
-        let kind = ScreeningKind(rawValue: kindName)
-        guard kind != nil || kindName == "roster" else { throw WebError.badRequest(app.t("upload.kind", [:], context)) }
-        var options = ImportOptions()
-        if let y = fields["schoolYear"], !y.isEmpty {
-            guard let year = Int(y), (1990...2099).contains(year) else { throw WebError.badRequest("\(app.t("upload.schoolYear", [:], context)): \(y)") }
-            options.schoolYear = year
+        let kind = fields["kind"] ?? ""
+        let request: ImportRequest
+        do {
+            try app.requireCSRF(fields["csrf"], session)
+            request = try app.importRequest(kind: kind, schoolYear: fields["schoolYear"], date: fields["date"], context)
+        } catch {
+            upload.remove()
+            throw error
         }
-        if let d = fields["date"], !d.isEmpty {
-            guard case .success(let date) = CivilDate.parse(d) else { throw WebError.badRequest("\(app.t("upload.date", [:], context)): \(d)") }
-            options.screeningDate = date
-        }
-        let request = kind.map { ImportRequest(kind: $0, options: options) } ?? .roster(options: options)
-        let outcome = try await app.services.imports.importUpload(upload, request, actor: session.actor, rejectsDirectory: app.options.workDirectory,
-                                                                  language: context.language)
-        // A file refused for want of columns waits, spooled, for the mapping step.
-        keep = outcome.mapping != nil
-        await app.uploads.put(upload.id, .init(account: session.actor.accountID ?? -1, outcome: outcome, kind: kindName,
-                                               pending: keep ? upload : nil, request: request))
+        _ = try await app.importUpload(upload, request, kind: kind, actor: session.actor, context)
         return Web.redirect("/upload/\(upload.id)")
     }
 
@@ -132,15 +120,12 @@ extension Pages {
             if !field.isEmpty { choices[number] = field }
         }
         do {
-            entry.outcome = try await app.services.imports.mapUpload(upload, importRequest, choices: choices, actor: session.actor,
-                                                                     rejectsDirectory: app.options.workDirectory, language: context.language)
-            entry.mappingError = nil
-            if entry.outcome.mapping == nil { entry.pending = nil }
+            _ = try await app.mapUpload(id, entry, upload, importRequest, choices: choices, actor: session.actor, context)
         } catch {
             guard error.code == .invalid else { throw error }
             entry.mappingError = error.message(app.services.messages, context.language)
+            await app.uploads.put(id, entry)
         }
-        await app.uploads.put(id, entry)
         return Web.redirect("/upload/\(id)")
     }
 

@@ -88,6 +88,53 @@ public struct WebApp: Sendable {
 
     // MARK: - Shared by pages and API
 
+    /// What an upload asks for, from the page's form or the API's query: the kind (a screening kind, or `roster`),
+    /// the school year and the date where the file has none.
+    func importRequest(kind: String, schoolYear: String?, date: String?, _ context: WebContext) throws -> ImportRequest {
+        let screening = ScreeningKind(rawValue: kind)
+        guard screening != nil || kind == "roster" else { throw WebError.badRequest(t("upload.kind", [:], context)) }
+        var options = ImportOptions()
+        if let y = schoolYear, !y.isEmpty {
+            guard let year = Int(y), (1990...2099).contains(year) else { throw WebError.badRequest("\(t("upload.schoolYear", [:], context)): \(y)") }
+            options.schoolYear = year
+        }
+        if let d = date, !d.isEmpty {
+            guard case .success(let day) = CivilDate.parse(d) else { throw WebError.badRequest("\(t("upload.date", [:], context)): \(d)") }
+            options.screeningDate = day
+        }
+        return screening.map { ImportRequest(kind: $0, options: options) } ?? .roster(options: options)
+    }
+
+    /// Imports a spooled upload for `actor` and keeps the result for the page and the API. A file refused for want
+    /// of columns waits, spooled, for the mapping step; any other is removed.
+    func importUpload(_ upload: SpooledUpload, _ request: ImportRequest, kind: String, actor: Actor, _ context: WebContext) async throws -> UploadResults.Entry {
+        let outcome: UploadOutcome
+        do {
+            outcome = try await services.imports.importUpload(upload, request, actor: actor, rejectsDirectory: options.workDirectory, language: context.language)
+        } catch {
+            upload.remove()
+            throw error
+        }
+        let waits = outcome.mapping != nil
+        if !waits { upload.remove() }
+        let entry = UploadResults.Entry(account: actor.accountID ?? -1, outcome: outcome, kind: kind, pending: waits ? upload : nil, request: request)
+        await uploads.put(upload.id, entry)
+        return entry
+    }
+
+    /// The mapping step for a waiting upload: the school's profile saved and the upload imported with it; the entry
+    /// kept as it now stands.
+    func mapUpload(_ id: String, _ entry: UploadResults.Entry, _ upload: SpooledUpload, _ request: ImportRequest, choices: [Int: String],
+                   actor: Actor, _ context: WebContext) async throws(ServiceError) -> UploadResults.Entry {
+        var entry = entry
+        entry.outcome = try await services.imports.mapUpload(upload, request, choices: choices, actor: actor,
+                                                             rejectsDirectory: options.workDirectory, language: context.language)
+        entry.mappingError = nil
+        if entry.outcome.mapping == nil { entry.pending = nil }
+        await uploads.put(id, entry)
+        return entry
+    }
+
     func t(_ key: String, _ args: [String: String] = [:], _ context: WebContext) -> String {
         services.messages.text(key, args, in: context.language)
     }

@@ -124,8 +124,9 @@ public struct ImportService: Sendable {
     }
 
     /// How an upload's head reads with the school's profiles (nothing is stored).
-    func inspect(_ upload: SpooledUpload, _ request: ImportRequest) async throws(ServiceError) -> LayoutInspection {
-        let (config, _) = try await configuration(profile: nil, school: request.options.school)
+    func inspect(_ upload: SpooledUpload, _ request: ImportRequest, config given: SchoolHealthConfig? = nil) async throws(ServiceError) -> LayoutInspection {
+        let config: SchoolHealthConfig
+        if let given { config = given } else { config = try await configuration(profile: nil, school: request.options.school).0 }
         let options = request.options
         var found = try await offload { try LayoutInspector.inspect(path: upload.path, kind: request.kind, config: config, options: options) }
         found.file = upload.fileName
@@ -144,15 +145,19 @@ public struct ImportService: Sendable {
         }
         var request = request
         request.options.school = school
-        let found = try await inspect(upload, request)
         let store = services.store
         let saved = try await offload { try store.schoolProfiles(school: school) }
+        let schoolConfig: SchoolHealthConfig
+        do { schoolConfig = try services.config.adding(profiles: saved.map { ($0.yaml, $0.name) }) } catch {
+            throw ServiceError(.configuration, key: "error.config", message: error.description)
+        }
+        let found = try await inspect(upload, request, config: schoolConfig)
         let name = "school-\(school)-\(request.kind.rawValue)-\(saved.filter { $0.kind == request.kind.rawValue }.count + 1)"
         let yaml: String
         let trial: SchoolHealthConfig
         do {
             yaml = try LayoutInspector.profile(for: found, choices: choices, name: name, savedBy: actor.user)
-            trial = try services.config.adding(profiles: saved.map { ($0.yaml, $0.name) } + [(yaml, name)])
+            trial = try schoolConfig.adding(profiles: [(yaml, name)])
         } catch {
             throw ServiceError(.invalid, key: "mapping.invalid", ["detail": error.description], message: error.description)
         }
