@@ -27,10 +27,7 @@ public struct ReportWords: Sendable {
 
 /// The self-contained HTML report: no external files, scripts or fonts; charts are inline SVG.
 extension TrendReport {
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    static func escape(_ s: String) -> String { HTMLText.escape(s) }
 
     func html(_ w: ReportWords) -> String {
         let yearList = years.map(String.init).joined(separator: ", ")
@@ -207,6 +204,15 @@ extension TrendReport {
                 out += "<tr><td>\(Self.escape(i.area))</td><td>\(i.fromYear)→\(i.toYear)</td><td>\(i.atRisk.map(String.init) ?? "")</td><td>\(i.followed.map(String.init) ?? "")</td>"
                     + (i.suppressed ? "<td colspan=\"2\">\(w("suppressed"))</td>" : "<td>\(i.incident ?? 0)</td><td>\(Self.pct(i.rate)) % (\(Self.pct(i.lower))–\(Self.pct(i.upper)))</td>")
                     + "<td>\(Self.pct(i.lostToFollowUp)) %</td></tr>\n"
+            }
+            out += "</table>\n"
+        }
+        if !followUpTimes.isEmpty {
+            out += "<h3>\(w("Days from notice to the clinic's result"))</h3>\n<table><tr>\(heads(["area", "year", "kind", "returned", "median days", "95 % CI"]))</tr>\n"
+            for t in followUpTimes {
+                out += "<tr><td>\(Self.escape(t.area))</td><td>\(t.year)</td><td>\(w(Self.followUpWords[t.kind] ?? ReasonText(value: t.kind)))</td>"
+                    + (t.suppressed ? "<td colspan=\"3\">\(w("suppressed"))</td>" : "<td>\(t.returned ?? 0)</td><td>\(Self.num(t.medianDays))</td><td>\(Self.num(t.lower))–\(Self.num(t.upper))</td>")
+                    + "</tr>\n"
             }
             out += "</table>\n"
         }

@@ -62,6 +62,9 @@ extension TrendReport {
         }
     }
 
+    /// The follow-up kinds as the report says them.
+    static let followUpWords: [String: ReasonText] = ["vision": "vision follow-up", "spine": "spine follow-up"]
+
     // MARK: CSV
 
     func csv() -> String {
@@ -91,6 +94,11 @@ extension TrendReport {
         for i in incidence {
             row(["incidence", "myopia_incidence", i.area, "", "", "", o(i.incident), o(i.followed), d(i.rate), d(i.lower), d(i.upper), String(i.suppressed), "",
                  String(i.fromYear), String(i.toYear), "", "", "", "", "", "", ""])
+        }
+        for t in followUpTimes {
+            // The median days as "rate", its interval as lower/upper, the results returned as the denominator.
+            row(["follow_up_days", "days_to_result_" + t.kind, t.area, String(t.year), "", "", "", o(t.returned), d(t.medianDays), d(t.lower), d(t.upper),
+                 String(t.suppressed), "", "", "", "", "", "", "", "", "", ""])
         }
         for t in targets {
             row(["target", t.target, t.area, String(t.year), "", "", "", "", d(t.value), "", "", "", "", "", "", "", "", "", "", "", t.status.rawValue, d(t.gap)])
@@ -152,6 +160,13 @@ extension TrendReport {
                 out += "| \(areaLabel(i.area)) | \(i.fromYear)→\(i.toYear) | \(i.atRisk.map(String.init) ?? "") | \(i.followed.map(String.init) ?? "") | "
                     + (i.suppressed ? "\(suppressed) | | |" : "\(i.incident ?? 0) | \(Self.pct(i.rate)) % | \(Self.pct(i.lower))–\(Self.pct(i.upper)) |")
                     + " \(Self.pct(i.lostToFollowUp)) % |\n"
+            }
+        }
+        if !followUpTimes.isEmpty {
+            out += "\n## \(w("Days from notice to the clinic's result"))\n\n" + head(["area", "year", "kind", "returned", "median days", "95 % CI"])
+            for t in followUpTimes {
+                out += "| \(areaLabel(t.area)) | \(t.year) | \(w(Self.followUpWords[t.kind] ?? ReasonText(value: t.kind))) | "
+                    + (t.suppressed ? "\(suppressed) | | |" : "\(t.returned ?? 0) | \(Self.num(t.medianDays)) | \(Self.num(t.lower))–\(Self.num(t.upper)) |") + "\n"
             }
         }
         let versions = ruleVersions.keys.sorted().map { "\($0) \(ruleVersions[$0]!)" }.joined(separator: ", ")

@@ -41,8 +41,32 @@ enum Suppression {
         return measure
     }
 
-    static func plan(counts: [Key: (num: Int, den: Int)], threshold: Int) -> SuppressionPlan {
-        var plan = SuppressionPlan()
+    /// The pattern. `linked` pairs (a, b) of measures whose b's denominator is a's numerator in every cell (results
+    /// returned, and confirmed among them): a hidden numerator of a hides b's denominator and the other way round,
+    /// and the pattern is decided again until it holds.
+    static func plan(counts: [Key: (num: Int, den: Int)], threshold: Int, linked: [(String, String)] = []) -> SuppressionPlan {
+        var forcedNumerators = Set<Key>(), forcedDenominators = Set<Key>()
+        let forward = Dictionary(linked, uniquingKeysWith: { a, _ in a })
+        let backward = Dictionary(linked.map { ($0.1, $0.0) }, uniquingKeysWith: { a, _ in a })
+        while true {
+            let plan = plan(counts: counts, threshold: threshold, numerators: forcedNumerators, denominators: forcedDenominators)
+            var changed = false
+            for k in plan.numerators.sorted() {
+                guard let b = forward[k.measure] else { continue }
+                var other = k; other.measure = b
+                if counts[other] != nil, !plan.denominators.contains(other), forcedDenominators.insert(other).inserted { changed = true }
+            }
+            for k in plan.denominators.sorted() {
+                guard let a = backward[k.measure] else { continue }
+                var other = k; other.measure = a
+                if counts[other] != nil, !plan.numerators.contains(other), forcedNumerators.insert(other).inserted { changed = true }
+            }
+            if !changed { return plan }
+        }
+    }
+
+    static func plan(counts: [Key: (num: Int, den: Int)], threshold: Int, numerators: Set<Key>, denominators: Set<Key>) -> SuppressionPlan {
+        var plan = SuppressionPlan(numerators: numerators, denominators: denominators)
         for (key, c) in counts {
             if c.num < threshold || c.den < threshold || c.den - c.num < threshold { plan.numerators.insert(key) }
             if c.den < threshold { plan.denominators.insert(key) }

@@ -22,7 +22,16 @@ public struct Measure: Sendable, Codable, Equatable {
         Measure(id: "fitness_fail", label: "Fitness fail", chinese: "不及格率"),
         Measure(id: "overweight", label: "Overweight (fitness BMI)", chinese: "超重率"),
         Measure(id: "obesity", label: "Obesity (fitness BMI)", chinese: "肥胖率"),
+        Measure(id: "coverage_vision", label: "Coverage: vision screening (screened ÷ listed)", chinese: "视力筛查覆盖率"),
+        Measure(id: "coverage_spine", label: "Coverage: spine screening (screened ÷ listed)", chinese: "脊柱筛查覆盖率"),
+        Measure(id: "coverage_fitness", label: "Coverage: fitness test (tested ÷ listed)", chinese: "体质测试覆盖率"),
+        Measure(id: "followup_returned_vision", label: "Vision follow-up: results returned ÷ notices", chinese: "视力复查率"),
+        Measure(id: "followup_confirmed_vision", label: "Vision follow-up: myopia confirmed ÷ returned", chinese: "视力复查确诊率"),
+        Measure(id: "followup_returned_spine", label: "Spine follow-up: results returned ÷ notices", chinese: "脊柱复查率"),
+        Measure(id: "followup_confirmed_spine", label: "Spine follow-up: scoliosis confirmed ÷ returned", chinese: "脊柱复查确诊率"),
     ]
+    /// Coverage and follow-up measure the work, not the students' health: not standardised by grade × sex.
+    public var isProcess: Bool { id.hasPrefix("coverage_") || id.hasPrefix("followup_") }
     public static func named(_ id: String) -> Measure? { all.first { $0.id == id } }
 }
 
@@ -171,6 +180,8 @@ public struct TrendReport: Sendable, Codable {
     public var incidence: [Incidence]
     public var targets: [TargetResult]
     public var targetSources: [String: String]
+    /// Median days from notice to the clinic's result.
+    public var followUpTimes: [FollowUpTime] = []
     /// School names from the county's list, by code (shown beside the codes).
     public var schoolNames: [String: String] = [:]
 

@@ -24,7 +24,11 @@ public struct TrendReportBuilder: Sendable {
 
     static let incidenceMeasure = "myopia_incidence"
 
-    public func build(strata: [Stratum], followUps: [FollowUp], generated: String, ruleVersions: [String: String]) -> TrendReport {
+    /// Follow-up measures whose denominator is another's numerator: hidden together (`Suppression.plan`).
+    static let linked = ScreeningLoop.followUpKinds.map { ("followup_returned_" + $0, "followup_confirmed_" + $0) }
+
+    public func build(strata: [Stratum], followUps: [FollowUp], followUpDays: [FollowUpDays] = [], generated: String,
+                      ruleVersions: [String: String]) -> TrendReport {
         let yearSet = Set(years)
         let strata = strata.filter { yearSet.contains($0.year) }
         let allSchools = Set(strata.map(\.school)).union(followUps.map(\.school)).sorted()
@@ -51,7 +55,7 @@ public struct TrendReportBuilder: Sendable {
             }
         }
         // 2. Suppression, decided once on all of them (Suppression.swift).
-        let plan = suppress ? Suppression.plan(counts: counts, threshold: settings.suppressionThreshold) : SuppressionPlan()
+        let plan = suppress ? Suppression.plan(counts: counts, threshold: settings.suppressionThreshold, linked: Self.linked) : SuppressionPlan()
         let hidden = (numerators: plan.numerators, denominators: plan.denominators)
 
         // 3. Cells.
@@ -110,7 +114,7 @@ public struct TrendReportBuilder: Sendable {
             }
         }
         if let referenceYear {
-            for measure in Measure.all {
+            for measure in Measure.all where !measure.isProcess {
                 guard let reference = strataByCell[Key(measure: measure.id, area: countyArea, year: referenceYear, grade: nil, sex: nil)] else { continue }
                 for area in areas {
                     for year in sortedYears {
@@ -158,7 +162,24 @@ public struct TrendReportBuilder: Sendable {
             }
         }
 
-        // 7. Targets.
+        // 7. Median days from notice to result, shown where the returned count is.
+        var times: [FollowUpTime] = []
+        for kind in ScreeningLoop.followUpKinds {
+            for area in areas {
+                for year in sortedYears {
+                    let days = followUpDays.filter { $0.kind == kind && $0.year == year && (area == countyArea || $0.school == area) }.flatMap(\.days)
+                    guard !days.isEmpty else { continue }
+                    let k = Key(measure: "followup_returned_" + kind, area: area, year: year, grade: nil, sex: nil)
+                    let suppressed = suppress && (hidden.numerators.contains(k) || days.count < settings.suppressionThreshold)
+                    let m = MedianInterval.of(days)
+                    times.append(FollowUpTime(area: area, year: year, kind: kind, returned: suppressed ? nil : days.count,
+                                              medianDays: suppressed ? nil : m?.median, lower: suppressed ? nil : m?.lower, upper: suppressed ? nil : m?.upper,
+                                              suppressed: suppressed))
+                }
+            }
+        }
+
+        // 8. Targets.
         var targets: [TargetResult] = []
         for target in settings.targets {
             for area in areas {
@@ -188,13 +209,15 @@ public struct TrendReportBuilder: Sendable {
             }
         }
 
-        return TrendReport(
+        var report = TrendReport(
             title: title, generated: generated, years: sortedYears, areas: areas, breakdown: breakdown, suppressionOn: suppress,
             suppressionThreshold: settings.suppressionThreshold, unstableDenominator: settings.unstableDenominator,
             containsIdentifiableData: !suppress, referenceYear: referenceYear, ruleVersions: ruleVersions,
             measures: Measure.all.filter { m in cells.contains { $0.measure == m.id } }, cells: cells, changes: changes, trends: trends,
             standardised: standardised, incidence: incidence, targets: targets,
             targetSources: Dictionary(uniqueKeysWithValues: settings.targets.map { ($0.id, $0.source) }))
+        report.followUpTimes = times
+        return report
     }
 
     private func cell(_ key: Key, _ c: (num: Int, den: Int), _ hidden: (numerators: Set<Key>, denominators: Set<Key>)) -> RateCell {

@@ -5,6 +5,8 @@ import HealthStore
 import HealthSynthetic
 import HealthCore
 import HealthRisk
+import HealthServices
+import HealthAnalytics
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,6 +59,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         try await ImportRun(global: global, files: [psych[0].path], kind: .psych, rejectsBesideInput: false).run()
         let store = try Store.open(path: global.databasePath)
+        let loop = try await screeningLoop(county: county, dir: dir, store: store, tokens: tokens)
         let assigned = try DemoAccounts.assignGrid(store, grid: psych[1].path, tokens: tokens)
         print(t("cli.demo.assigned", ["file": String(psych[1].path.split(separator: "/").last!), "count": String(assigned)],
                 "\(psych[1].path.split(separator: "/").last!): \(assigned) class-teacher assignment(s) recorded by the schools' counsellors"))
@@ -98,6 +101,7 @@ struct DemoCommand: AsyncParsableCommand {
                        "demo accounts' tokens (a drill database; synthetic data): \(global.databasePath).demo-tokens"))
         let command = "SCHOOLHEALTH_TOKEN=$(sed -n 's/^counsellor-SH-J01 //p' \(global.databasePath).demo-tokens) schoolhealth referrals show \(queue.first?.caseId ?? 1) --db \(global.databasePath) --now \(year)-10-25T10:00:00+08:00"
         print("  " + t("cli.demo.try", ["command": command], "try: \(command)"))
+        printLoop(loop, store: store)
         print("\n" + t("cli.demo.web", ["db": global.databasePath, "password": DemoAccounts.password], """
             The web application on this database (http://127.0.0.1:8080, in Chinese; English with the switch):
               schoolhealth serve --db \(global.databasePath)
@@ -105,6 +109,74 @@ struct DemoCommand: AsyncParsableCommand {
               nurse-SH-P01 (school nurse: uploads)   health-office (dashboard)   counsellor-SH-J01 (crisis queue)
               centre (county centre)   hospital (specialist hospital)   demo-admin (accounts)
             """))
+    }
+
+    struct LoopSummary {
+        var coverage: Coverage
+        var issued = 0
+        var resultRows = 0
+    }
+
+    /// The screening loop on the synthetic county: every school's list per year, the notices its nurse issues a
+    /// fortnight after the screenings, and the clinics' results that come back.
+    func screeningLoop(county: SyntheticCounty, dir: String, store: Store, tokens: [String: String]) async throws -> LoopSummary {
+        for f in try county.writeRosters(to: dir) {
+            var run = ImportRun(global: global, files: [f.path], kind: .vision, rejectsBesideInput: false)
+            let year = f.schoolYear
+            run.adjust = { $0.schoolYear = year }
+            run.roster = true
+            try await run.run()
+        }
+        let services = try openServices(global)
+        var issued = 0
+        for school in try store.schools() {
+            guard let token = tokens["nurse-\(school.code)"] else { continue }
+            let nurse = try store.authenticate(token: token)
+            for y in 0..<county.years {
+                let year = county.firstYear + y
+                let at = Int(CivilDate(year: year, month: 11, day: 20)!.daysSinceEpoch * 86400 + 2 * 3600)
+                issued += try await services.followUp.issueNotices(schoolYear: year, classKey: nil, actor: nurse, at: at).issued.count
+            }
+        }
+        func dioptres(_ text: String?) -> Double? { text.flatMap { Double($0.replacingOccurrences(of: " D", with: "")) } }
+        let notices = try store.notices(school: nil).filter { $0.reissueOf == nil && $0.expectsResult }.map { n in
+            SyntheticNotice(id: n.id, studentID: n.findings.studentID, kind: n.findings.kind, screeningDate: n.findings.screeningDate,
+                            se: (dioptres(n.findings.values["seRight"]), dioptres(n.findings.values["seLeft"])), atr: n.findings.values["atr"].flatMap(Double.init),
+                            findings: n.findingIDs, issuedDay: (n.issuedAt + 8 * 3600) / 86400)
+        }
+        let results = SyntheticClinic.resultsCSV(notices, seed: county.seed, today: .today)
+        let path = dir + "/clinic-results.csv"
+        try results.text.write(toFile: path, atomically: true, encoding: .utf8)
+        var run = ImportRun(global: global, files: [path], kind: .vision, rejectsBesideInput: false)
+        run.results = true
+        try await run.run()
+        let nurse = try store.authenticate(token: tokens["nurse-SH-P01"] ?? "")
+        let coverage = try await services.followUp.coverage(schoolYear: county.firstYear, actor: nurse)
+        return LoopSummary(coverage: coverage, issued: issued, resultRows: results.rows)
+    }
+
+    func printLoop(_ loop: LoopSummary, store: Store) {
+        let c = loop.coverage
+        print("\n" + t("cli.demo.coverage", ["school": c.school, "year": String(c.schoolYear)],
+                       "Coverage of \(c.school)'s list, school year \(c.schoolYear) (schoolhealth coverage):"))
+        table(["kind", "listed", "screened", "not screened"], ScreeningLoop.kinds.compactMap { kind in
+            let total = c.total(kind)
+            return total.enrolled == 0 ? nil : [CLIMessages.text("cli.coverage.kind." + kind, english: kind), String(total.enrolled), String(total.screened),
+                                               String(total.enrolled - total.screened)]
+        })
+        for u in c.unmatched.prefix(3) {
+            print("  " + t("cli.demo.unmatched", ["id": u.studentID, "near": u.suggestions.joined(separator: ", ")],
+                           "screening of \(u.studentID) matches no list; nearest on the list: \(u.suggestions.joined(separator: ", "))"))
+        }
+        let notices = (try? store.notices(school: nil).filter { $0.reissueOf == nil }) ?? []
+        print("\n" + t("cli.demo.notices", ["issued": String(loop.issued)],
+                       "Notices to parents issued by the nurses (schoolhealth notices issue): \(loop.issued); results back from the clinics:"))
+        table(["kind", "notices", "returned", "confirmed", "follow-up rate"], ScreeningLoop.followUpKinds.map { kind in
+            let of = notices.filter { $0.findings.kind == kind && $0.expectsResult }
+            let back = of.filter { $0.result != nil }
+            return [CLIMessages.text("cli.coverage.kind." + kind, english: kind), String(of.count), String(back.count),
+                    String(back.filter { $0.result!.outcome.confirms }.count), String(format: "%.1f %%", of.isEmpty ? 0 : Double(back.count) / Double(of.count) * 100)]
+        })
     }
 
     private func t(_ key: String, _ arguments: [String: String], _ english: String) -> String {

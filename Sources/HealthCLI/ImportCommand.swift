@@ -158,6 +158,9 @@ struct ImportRun {
     var rejectsBesideInput = true
     /// The files are schools' student lists (学籍名单), not screenings.
     var roster = false
+    /// The files are clinics' results for notices; `resultKind` for files that do not say vision or spine.
+    var results = false
+    var resultKind: String?
 
     /// The configuration, with a profile given as a file loaded, and the profile's name.
     func configuration() throws -> (SchoolHealthConfig, String?) {
@@ -247,6 +250,8 @@ struct ImportRun {
                 try disagreements?.begin()
                 if roster {
                     report = try await imports.importRoster(path: file, options: options, actor: nil, rejects: ownRejects ?? preview)
+                } else if results {
+                    report = try await services().followUp.importResults(path: file, options: options, kind: resultKind, actor: nil, rejects: ownRejects ?? preview)
                 } else {
                     report = try await imports.importFile(path: file, ImportRequest(kind: kind, options: options, profile: profile),
                                                           rejects: ownRejects ?? preview, disagreements: disagreements ?? (ownRejects == nil ? preview : nil))

@@ -20,3 +20,31 @@ public enum PrintableText {
         return out
     }
 }
+
+/// Text made safe inside HTML: for element text and for double- or single-quoted attribute values. Control
+/// characters other than tab and line ends, and bidirectional overrides, are shown as U+FFFD.
+///
+///     HTMLText.escape("<b>\"G1\"</b>")   // "&lt;b&gt;&quot;G1&quot;&lt;/b&gt;"
+public enum HTMLText {
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            case "\t", "\n", "\r": out.unicodeScalars.append(ch)
+            default:
+                if ch.value < 0x20 || ch.value == 0x7F || (0x80..<0xA0).contains(ch.value) || (0x202A...0x202E).contains(ch.value) || (0x2066...0x2069).contains(ch.value) {
+                    out += "\u{FFFD}"
+                } else {
+                    out.unicodeScalars.append(ch)
+                }
+            }
+        }
+        return out
+    }
+}

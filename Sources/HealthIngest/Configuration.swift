@@ -65,6 +65,10 @@ public struct SchoolHealthConfig: Sendable {
     public var spine: SpineRules
     public var fitness: FitnessRules
     public var risk: RiskRules
+    /// The screening loop: which findings send a notice, what a clinic's result must look like.
+    public var followUp: FollowUpRules
+    /// The notices' text (Chinese).
+    public var notices: NoticeTemplate
     public var profiles: [ColumnProfile]
 
     /// Loads `rules/vision.yaml` and every `profiles/*.yaml` under `directory`, plus any `extraProfiles` files.
@@ -79,6 +83,15 @@ public struct SchoolHealthConfig: Sendable {
         let riskPath = directory + "/rules/risk.yaml"
         var risk = try RiskRulesLoader.load(path: riskPath)
         risk.versionTag = "\(risk.version)@\(try digest(path: riskPath).prefix(8))"
+        let followUpPath = directory + "/rules/follow-up.yaml"
+        var followUp: FollowUpRules = try decode(FollowUpRules.self, path: followUpPath)
+        followUp.versionTag = "\(followUp.version)@\(try digest(path: followUpPath).prefix(8))"
+        let noticesPath = directory + "/notices/zh-Hans.yaml"
+        var notices: NoticeTemplate = try decode(NoticeTemplate.self, path: noticesPath)
+        notices.versionTag = "\(notices.version)@\(try digest(path: noticesPath).prefix(8))"
+        for f in followUp.findings where notices.findings[f.id] == nil {
+            throw .badConfig(file: noticesPath, reason: "has no text for the finding \(f.id) of \(followUpPath) (findings: \(f.id): ...)")
+        }
 
         let profileDir = directory + "/profiles"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: profileDir)) ?? [])
@@ -86,7 +99,8 @@ public struct SchoolHealthConfig: Sendable {
         var raw: [(RawProfile, String)] = []
         for name in names { raw.append((try decode(RawProfile.self, path: profileDir + "/" + name), profileDir + "/" + name)) }
         for path in extraProfiles { raw.append((try decode(RawProfile.self, path: path), path)) }
-        return SchoolHealthConfig(directory: directory, vision: vision, spine: spine, fitness: fitness, risk: risk, profiles: try resolve(raw))
+        return SchoolHealthConfig(directory: directory, vision: vision, spine: spine, fitness: fitness, risk: risk, followUp: followUp,
+                                  notices: notices, profiles: try resolve(raw))
     }
 
     /// This configuration with more profiles, given as YAML texts (a school's saved mappings); each may extend

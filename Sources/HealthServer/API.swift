@@ -98,7 +98,7 @@ struct API {
             Web.json(["uploads": try await api.app.services.imports.uploads(actor: actor)])
         },
         Endpoint(method: .post, path: "/api/uploads", summary: "Upload a file for the nurse's school (the CSV is the body, streamed to disk)",
-                 parameters: [.query("kind", .object(["type": "string", "enum": ScreeningKind.allCases.map(\.rawValue) + ["roster"]]), required: true),
+                 parameters: [.query("kind", .object(["type": "string", "enum": ScreeningKind.allCases.map(\.rawValue) + ["roster", "results"]]), required: true),
                               .query("schoolYear", .year), .query("date", .object(["type": "string", "format": "date"])), .query("name", .string)],
                  body: ("text/csv", .object(["type": "string", "format": "binary"]))) { api, request, context, actor in
             try await api.upload(request, context, actor)

@@ -25,27 +25,6 @@ struct HTML: Sendable, ExpressibleByStringInterpolation {
         mutating func appendInterpolation(_ list: [HTML]) { for h in list { text += h.text } }
     }
 
-    /// Escapes for text and for double-quoted attribute values; control characters other than tab and line ends
-    /// are shown as U+FFFD.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "\t", "\n", "\r": out.unicodeScalars.append(ch)
-            default:
-                if ch.value < 0x20 || ch.value == 0x7F || (0x80..<0xA0).contains(ch.value) || (0x202A...0x202E).contains(ch.value) || (0x2066...0x2069).contains(ch.value) {
-                    out += "\u{FFFD}"
-                } else {
-                    out.unicodeScalars.append(ch)
-                }
-            }
-        }
-        return out
-    }
+    /// Escapes for text and for quoted attribute values (`HTMLText.escape`).
+    static func escape(_ s: String) -> String { HTMLText.escape(s) }
 }

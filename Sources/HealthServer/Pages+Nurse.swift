@@ -14,7 +14,7 @@ extension Pages {
     func uploadPage(_ context: WebContext) throws -> Response {
         let session = try role(context, .nurse)
         let t = { (k: String) in app.t(k, [:], context) }
-        let kinds: [HTML] = ["vision", "spine", "fitness", "psych", "roster"].map { "<option value=\"\($0)\">\(t("upload.kind." + $0))</option>" }
+        let kinds: [HTML] = ["vision", "spine", "fitness", "psych", "roster", "results"].map { "<option value=\"\($0)\">\(t("upload.kind." + $0))</option>" }
         return page(context, title: t("upload.title"), """
             <div class="card"><p class="hint">\(t("upload.hint"))</p>
             <form id="upload-form" method="post" action="/upload" enctype="multipart/form-data" data-failed="\(t("error.internal"))">

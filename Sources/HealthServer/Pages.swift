@@ -37,6 +37,13 @@ struct Pages {
         router.post("/upload/:id/mapping") { request, context in try await guarded(context) { try await mapping(request, context) } }
         router.get("/upload/:id/rejects.csv") { _, context in try await guarded(context) { try await rejectsDownload(context) } }
         router.get("/batches") { _, context in try await guarded(context) { try await batches(context) } }
+        router.get("/coverage") { request, context in try await guarded(context) { try await coveragePage(request, context) } }
+        router.get("/notices") { request, context in try await guarded(context) { try await noticesPage(request, context, message: issuedMessage(request, context)) } }
+        router.post("/notices/issue") { request, context in try await guarded(context) { try await issueNotices(request, context) } }
+        router.get("/notices/class") { request, context in try await guarded(context) { try await noticeClass(request, context) } }
+        router.get("/notices/print") { request, context in try await guarded(context) { try await printNotices(request, context) } }
+        router.post("/notices/:id/reissue") { request, context in try await guarded(context) { try await reissueNotice(request, context) } }
+        router.post("/notices/:id/result") { request, context in try await guarded(context) { try await recordResult(request, context) } }
         router.get("/dashboard") { request, context in try await guarded(context) { try await dashboard(request, context) } }
         router.get("/reports/:file") { request, context in try await guarded(context) { try await reportDownload(request, context) } }
         router.get("/queue") { _, context in try await guarded(context) { try await queue(context) } }
@@ -96,7 +103,8 @@ struct Pages {
         if let s = context.session {
             let links: [(String, String)]
             switch s.actor.role {
-            case .nurse: links = [("/upload", "nav.upload"), ("/batches", "nav.batches"), ("/dashboard", "nav.dashboard")]
+            case .nurse: links = [("/upload", "nav.upload"), ("/batches", "nav.batches"), ("/coverage", "nav.coverage"), ("/notices", "nav.notices"),
+                                  ("/dashboard", "nav.dashboard")]
             case .healthOffice: links = [("/dashboard", "nav.dashboard"), ("/schools", "nav.schools")]
             case .counsellor: links = [("/queue", "nav.queue"), ("/flag", "queue.flag"), ("/dashboard", "nav.dashboard")]
             case .mentor: links = [("/queue", "nav.queue"), ("/flag", "queue.flag")]

@@ -88,11 +88,11 @@ public struct WebApp: Sendable {
 
     // MARK: - Shared by pages and API
 
-    /// What an upload asks for, from the page's form or the API's query: the kind (a screening kind, or `roster`),
+    /// What an upload asks for, from the page's form or the API's query: the kind (a screening kind, `roster` or `results`),
     /// the school year and the date where the file has none.
     func importRequest(kind: String, schoolYear: String?, date: String?, _ context: WebContext) throws -> ImportRequest {
         let screening = ScreeningKind(rawValue: kind)
-        guard screening != nil || kind == "roster" else { throw WebError.badRequest(t("upload.kind", [:], context)) }
+        guard screening != nil || kind == "roster" || kind == "results" else { throw WebError.badRequest(t("upload.kind", [:], context)) }
         var options = ImportOptions()
         if let y = schoolYear, !y.isEmpty {
             guard let year = Int(y), (1990...2099).contains(year) else { throw WebError.badRequest("\(t("upload.schoolYear", [:], context)): \(y)") }
@@ -102,6 +102,7 @@ public struct WebApp: Sendable {
             guard case .success(let day) = CivilDate.parse(d) else { throw WebError.badRequest("\(t("upload.date", [:], context)): \(d)") }
             options.screeningDate = day
         }
+        if kind == "results" { return .clinicResults(options: options) }
         return screening.map { ImportRequest(kind: $0, options: options) } ?? .roster(options: options)
     }
 

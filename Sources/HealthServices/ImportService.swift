@@ -11,17 +11,28 @@ public struct ImportRequest: Sendable {
     public var options: ImportOptions
     /// A profile name from `Config/profiles`, or a `.yaml` file defining one.
     public var profile: String?
-    /// The file is a school's student list (学籍名单), not screenings (`kind` is then not used).
-    public var roster = false
+    /// What the file holds: screenings of `kind`, a school's student list (学籍名单), or clinics' results for notices.
+    public enum Target: Sendable { case screenings, roster, clinicResults }
+    public var target = Target.screenings
+    /// The file is a student list or results, not screenings (`kind` is then not used).
+    public var isList: Bool { target != .screenings }
     public init(kind: ScreeningKind, options: ImportOptions = ImportOptions(), profile: String? = nil) {
         self.kind = kind; self.options = options; self.profile = profile
     }
     /// A student list for `options.schoolYear`.
     public static func roster(options: ImportOptions) -> ImportRequest {
         var request = ImportRequest(kind: .vision, options: options)
-        request.roster = true
+        request.target = .roster
         return request
     }
+    /// Clinics' results for the notices (`kind`: "vision" or "spine" for files that do not say).
+    public static func clinicResults(options: ImportOptions, kind: String? = nil) -> ImportRequest {
+        var request = ImportRequest(kind: .vision, options: options)
+        request.target = .clinicResults
+        request.resultKind = kind
+        return request
+    }
+    public var resultKind: String?
 }
 
 /// What an upload gave: the file's report, the first rejected values for the page, and the full list as a CSV.
@@ -103,18 +114,22 @@ public struct ImportService: Sendable {
         let tee = TeeSink([preview, file])
         var report: FileReport
         do {
-            report = request.roster ? try await importRoster(path: upload.path, options: request.options, actor: actor, rejects: tee)
-                : try await importFile(path: upload.path, request, rejects: tee)
+            switch request.target {
+            case .roster: report = try await importRoster(path: upload.path, options: request.options, actor: actor, rejects: tee)
+            case .clinicResults:
+                report = try await services.followUp.importResults(path: upload.path, options: request.options, kind: request.resultKind, actor: actor, rejects: tee)
+            case .screenings: report = try await importFile(path: upload.path, request, rejects: tee)
+            }
         } catch {
             report = FileReport(file: upload.fileName, status: .refused)
             report.error = error.detail(messages, language)
         }
-        if let batch = report.batch, report.status == .imported, !request.roster {
+        if let batch = report.batch, report.status == .imported, !request.isList {
             let store = services.store
             try await offload { try store.recordUpload(batch: batch, school: school, actor: actor) }
         }
         var mapping: LayoutInspection?
-        if report.status == .refused, !request.roster, let found = try? await inspect(upload, request), !found.missing.isEmpty, !found.layout.unmapped.isEmpty {
+        if report.status == .refused, !request.isList, let found = try? await inspect(upload, request), !found.missing.isEmpty, !found.layout.unmapped.isEmpty {
             mapping = found
         }
         services.logger.info("upload", metadata: ["account": "\(actor.user)", "kind": "\(request.kind)", "status": "\(report.status.rawValue)",

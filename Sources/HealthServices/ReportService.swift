@@ -54,13 +54,15 @@ public struct ReportService: Sendable {
             guard first <= last else { throw ServiceError(.invalid, key: "error.badRequest", message: "the first year \(first) is after the last \(last)") }
             let settings = services.reportSettings
             let data = try store.reportData(fromYear: first, toYear: last, latest: settings.countScreening == "latest")
+            let loop = try services.followUp.reportInputs(years: first...last)
             var builder = TrendReportBuilder(settings: settings, years: Array(first...last), schools: request.schools.isEmpty ? nil : request.schools,
                                              breakdown: request.breakdown, suppress: request.suppress)
             builder.title = services.messages.text("report.title", ["from": String(first), "to": String(last)], in: request.language)
             let config = services.config
-            var report = builder.build(strata: data.strata, followUps: data.followUps, generated: ISO8601DateFormatter().string(from: services.now()),
+            var report = builder.build(strata: data.strata + loop.strata, followUps: data.followUps, followUpDays: loop.days, generated: ISO8601DateFormatter().string(from: services.now()),
                                        ruleVersions: ["vision": config.vision.versionTag, "spine": config.spine.versionTag,
-                                                      "fitness": config.fitness.versionTag, "report": settings.version])
+                                                      "fitness": config.fitness.versionTag, "report": settings.version,
+                                                      "follow-up": config.followUp.versionTag])
             report.schoolNames = Dictionary(uniqueKeysWithValues: try store.schools().map { ($0.code, $0.name) })
             return report
         }

@@ -89,6 +89,12 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             case .busy: self.init(.busy, key: "error.busy", message: e.description, remedy: .retry)
             default: self.init(.unavailable, key: "error.database", message: e.description, remedy: .administrator)
             }
+        case let e as NoticeError:
+            switch e {
+            case .noSuchNotice(let id), .otherSchool(let id):
+                // Another school's notice is answered like a missing one: it does not say that it exists.
+                self.init(.notFound, key: "error.notFound", message: "no notice \(id) of your school")
+            }
         case let e as IngestError:
             self.init(.fileRefused, key: "error.fileRefused", message: e.description)
             reason = e.explanation

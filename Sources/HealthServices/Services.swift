@@ -49,6 +49,7 @@ public final class SchoolHealthServices: Sendable {
     public var imports: ImportService { ImportService(services: self) }
     public var referrals: ReferralService { ReferralService(services: self) }
     public var accounts: AccountService { AccountService(services: self) }
+    public var followUp: FollowUpService { FollowUpService(services: self) }
 
     static func loadConfig(_ directory: String, extraProfiles: [String] = []) throws(ServiceError) -> SchoolHealthConfig {
         do { return try SchoolHealthConfig.load(directory: directory, extraProfiles: extraProfiles) } catch {

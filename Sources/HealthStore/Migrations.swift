@@ -26,6 +26,7 @@ enum Migrations {
         Step(id: "v7-uploads", apply: v7),
         Step(id: "v8-school-profiles", apply: v8),
         Step(id: "v9-roster", apply: v9),
+        Step(id: "v10-notices-clinic-results", apply: v10),
     ]
 
     static var identifiers: [String] { steps.map(\.id) }
@@ -699,6 +700,73 @@ enum Migrations {
                 PRIMARY KEY (school_year, student_id)
             );
             CREATE INDEX roster_school ON roster_entry(school_code, school_year, grade);
+            """)
+    }
+
+    // MARK: - v10
+
+    static func v10(_ db: Database) throws {
+        try db.execute(sql: """
+            -- Notices to parents (告家长书): one per screening that found something (kind, student, screening date), and
+            -- every re-issue of it as its own row pointing at the original. What was printed is kept as it was printed.
+            CREATE TABLE notice (
+                id             INTEGER PRIMARY KEY,
+                kind           TEXT    NOT NULL,      -- vision | spine | fitness
+                student_id     TEXT    NOT NULL,
+                screening_date TEXT    NOT NULL,
+                school_code    TEXT    NOT NULL,      -- the school that screened and issues
+                school_year    INTEGER NOT NULL,
+                grade          INTEGER NOT NULL,
+                class_code     TEXT,
+                class_name     TEXT,
+                sex            INTEGER NOT NULL,
+                findings       TEXT    NOT NULL,      -- finding ids of Config/rules/follow-up.yaml, comma-separated
+                expects_result INTEGER NOT NULL,      -- 1: a clinic's result is asked for (counted in 复查率)
+                snapshot       TEXT    NOT NULL,      -- the screening's values as printed (JSON)
+                rule_version   TEXT    NOT NULL,      -- follow-up rules "<version>@<sha8>"
+                issued_at      INTEGER NOT NULL,
+                issued_by      INTEGER REFERENCES account(id),
+                issued_by_name TEXT    NOT NULL,
+                reissue_of     INTEGER REFERENCES notice(id),
+                reissue_reason TEXT
+            );
+            CREATE UNIQUE INDEX notice_screening ON notice(kind, student_id, screening_date) WHERE reissue_of IS NULL;
+            CREATE INDEX notice_school ON notice(school_code, school_year, class_code);
+            CREATE INDEX notice_student ON notice(student_id, kind);
+            CREATE INDEX notice_reissue ON notice(reissue_of) WHERE reissue_of IS NOT NULL;
+            -- Files of clinics' results (schoolhealth results import).
+            CREATE TABLE clinic_batch (
+                id          INTEGER PRIMARY KEY,
+                file_name   TEXT    NOT NULL,
+                sha256      TEXT    NOT NULL UNIQUE,
+                imported_at INTEGER NOT NULL,
+                school_code TEXT,
+                account_id  INTEGER REFERENCES account(id),
+                rows_read   INTEGER NOT NULL,
+                inserted    INTEGER NOT NULL,
+                updated     INTEGER NOT NULL,
+                unchanged   INTEGER NOT NULL,
+                rejected    INTEGER NOT NULL
+            );
+            -- The clinic's answer to a notice (its original row): one per notice, the latest entry kept.
+            CREATE TABLE clinic_result (
+                notice_id    INTEGER PRIMARY KEY REFERENCES notice(id),
+                student_id   TEXT    NOT NULL,
+                school_code  TEXT    NOT NULL,
+                kind         TEXT    NOT NULL,
+                result_date  TEXT    NOT NULL,
+                provider     TEXT    NOT NULL,
+                outcome      TEXT    NOT NULL,    -- myopia | not_myopic | scoliosis | postural | normal
+                se_r_mdpt    INTEGER,             -- cycloplegic spherical equivalent, millidioptres
+                se_l_mdpt    INTEGER,
+                cobb_x10     INTEGER,             -- radiograph's Cobb angle, tenths of a degree
+                rule_version TEXT    NOT NULL,
+                recorded_at  INTEGER NOT NULL,
+                recorded_by  INTEGER REFERENCES account(id),
+                batch_id     INTEGER REFERENCES clinic_batch(id),
+                source_line  INTEGER
+            );
+            CREATE INDEX clinic_result_school ON clinic_result(school_code, result_date);
             """)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import HealthIngest
 import HealthStore
+import HealthCore
 import HealthTestSupport
 
 @Suite("Student lists (学籍名单)")

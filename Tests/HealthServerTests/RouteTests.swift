@@ -519,6 +519,7 @@ struct MessageTests {
     @Test("Every key the pages use is in the catalogue, those built from a role, state, tier or consent included")
     func keysUsed() throws {
         let c = try MessageCatalogue.load(configDirectory: TestSupport.configDirectory)
+        let findingIDs = try SchoolHealthConfig.load(directory: TestSupport.configDirectory).followUp.findings.map(\.id)
         let dir = TestSupport.repositoryRoot.appendingPathComponent("Sources/HealthServer").path
         var missing: [String] = []
         for file in try FileManager.default.contentsOfDirectory(atPath: dir) where file.hasSuffix(".swift") {
@@ -530,6 +531,7 @@ struct MessageTests {
         // Keys the pages build from a value: every role, state, tier and consent has its words.
         let built = Role.allCases.map { "role." + $0.rawValue } + CaseState.allCases.map { "state." + $0.rawValue }
             + Tier.allCases.map { "tier." + $0.rawValue } + ["given", "refused", "not-asked"].map { "consent." + $0 }
+            + ClinicOutcome.allCases.map { "outcome." + $0.rawValue } + findingIDs.map { "finding." + $0 }
         missing += built.filter { !c.keys(.zh).contains($0) || !c.keys(.en).contains($0) }
         #expect(missing.isEmpty, "\(missing)")
     }
@@ -561,7 +563,10 @@ struct MessageTests {
                                   // The report's table headings and target statuses, said as values:
                                   "target", "area", "year", "status", "value", "gap", "change", "pp", "95 % CI", "years", "at risk", "followed",
                                   "incident", "rate", "lost", "met", "not met", "not measurable", "stratum", "difference (pp)",
-                                  "trend (Cochran–Armitage)", "lost to follow-up", "grade {0}, boys", "grade {0}, girls", "grade {0}", "boys", "girls"]
+                                  "trend (Cochran–Armitage)", "lost to follow-up", "grade {0}, boys", "grade {0}, girls", "grade {0}", "boys", "girls",
+                                  // The screening loop's words, put into templates and the report's follow-up table:
+                                  "vision notice", "spine notice", "vision result", "spine result", "vision follow-up", "spine follow-up",
+                                  "kind", "returned", "median days"]
         #expect(c.reasonTemplates(.zh).subtracting(templates).subtracting(words).isEmpty, "stale: \(c.reasonTemplates(.zh).subtracting(templates).subtracting(words))")
         // Rendering: the template's values in their places, a known value translated in its turn, English untouched.
         let width = 40, limit = 32

@@ -13,11 +13,11 @@ struct StoreTests {
         let store = try Store.open(path: path)
         #expect(try store.appliedMigrations() == ["v1-batches-vision-revisions", "v2-spine-fitness", "v3-psych-cases-audit", "v4-screenings-by-year",
                                                    "v5-layouts-schools", "v6-accounts-keyed-audit", "v7-uploads",
-                                                   "v8-school-profiles", "v9-roster"])
+                                                   "v8-school-profiles", "v9-roster", "v10-notices-clinic-results"])
         #expect(try store.integrityCheck() == "ok")
         #expect(try store.debugRows("PRAGMA journal_mode")[0][0] == "wal")
         // Opening again is a no-op.
-        #expect(try Store.open(path: path).appliedMigrations().count == 9)
+        #expect(try Store.open(path: path).appliedMigrations().count == 10)
     }
 
     @Test("v4 moves each screening table into one table per year: rows, revisions and the key survive; ids by year")

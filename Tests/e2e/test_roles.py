@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from conftest import ROOT, login, shot
+from conftest import ROOT, SHOTS, login, shot
 
 FIXTURE = ROOT / "Fixtures" / "vision" / "bad-values.csv"
 UNKNOWN = ROOT / "Fixtures" / "vision" / "unknown-layout.csv"
@@ -173,3 +173,51 @@ def test_administrator_adds_an_account_and_reads_the_school_list(server, page):
     page.goto(server + "/schools")
     assert "SH-P01" in page.content()
     assert page.goto(server + "/dashboard").status == 403
+
+
+def test_nurse_sees_coverage_and_prints_a_class_of_notices_on_a4_in_chinese(server, page):
+    """The screening loop in the browser: coverage with the mistyped ID's nearest, the notice board, one class's
+    notices printed to PDF by Chromium — one A4 page a child, Chinese text in a CJK font, no other child's ID."""
+    import pypdf
+    login(page, server, "nurse-SH-P01")
+    page.goto(server + "/coverage?year=2022")
+    assert page.locator("#coverage tbody tr").count() > 0
+    assert page.locator("#unmatched td.suggest").count() >= 1, "the demo's mistyped 学籍号 is offered its nearest"
+    assert page.locator("#unmatched td.suggest").first.inner_text().startswith("G")
+    shot(page, "nurse-coverage")
+    page.goto(server + "/notices?year=2022")
+    assert page.locator("#notice-board tbody tr").count() > 0
+    shot(page, "nurse-notices")
+    href = page.locator("#notice-board a[href^='/notices/print']").first.get_attribute("href")
+    page.goto(server + href)
+    sections = page.locator("section.notice")
+    n = sections.count()
+    assert n >= 1
+    students = [sections.nth(i).get_attribute("data-student") for i in range(n)]
+    for i in range(n):
+        text = sections.nth(i).inner_text()
+        assert students[i] in text and "告家长书" in text and "回执" in text
+        assert not any(other in text for other in set(students) - {students[i]}), "a notice shows its own child only"
+    page.emulate_media(media="print")
+    page.screenshot(path=str(SHOTS / "nurse-notices-print.png"), full_page=False)
+    pdf_path = SHOTS / "nurse-notices-class.pdf"
+    page.pdf(path=str(pdf_path), format="A4", print_background=False, prefer_css_page_size=True)
+    reader = pypdf.PdfReader(str(pdf_path))
+    assert len(reader.pages) == n, f"{len(reader.pages)} pages for {n} notices"
+    box = reader.pages[0].mediabox
+    assert abs(float(box.width) - 595.3) < 2 and abs(float(box.height) - 841.9) < 2, "A4 portrait"
+    first = reader.pages[0].extract_text()
+    assert "告家长书" in first and students[0] in first, first[:300]
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    names = [str(fonts[k].get_object()["/BaseFont"]) for k in fonts]
+    assert any("CJK" in name for name in names), names
+    # A re-issue is marked 补发 on the print, and the board counts it.
+    page.emulate_media(media="screen")
+    class_href = href.replace("/notices/print", "/notices/class")
+    page.goto(server + class_href)
+    page.locator("#class-notices form[action$='/reissue'] input[name=reason]").first.fill("家长遗失")
+    with page.expect_navigation():
+        page.locator("#class-notices form[action$='/reissue'] button").first.click()
+    assert page.locator("#class-notices").inner_text().count("补发") >= 1
+    page.goto(server + href)
+    assert "补发" in page.locator("section.notice").first.inner_text() or page.locator(".reissue").count() >= 1
