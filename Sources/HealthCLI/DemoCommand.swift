@@ -138,12 +138,7 @@ struct DemoCommand: AsyncParsableCommand {
                 issued += try await services.followUp.issueNotices(schoolYear: year, classKey: nil, actor: nurse, at: at).issued.count
             }
         }
-        func dioptres(_ text: String?) -> Double? { text.flatMap { Double($0.replacingOccurrences(of: " D", with: "")) } }
-        let notices = try store.notices(school: nil).filter { $0.reissueOf == nil && $0.expectsResult }.map { n in
-            SyntheticNotice(id: n.id, studentID: n.findings.studentID, kind: n.findings.kind, screeningDate: n.findings.screeningDate,
-                            se: (dioptres(n.findings.values["seRight"]), dioptres(n.findings.values["seLeft"])), atr: n.findings.values["atr"].flatMap(Double.init),
-                            findings: n.findingIDs, issuedDay: (n.issuedAt + 8 * 3600) / 86400)
-        }
+        let notices = try SyntheticNotices.issued(in: store)
         let results = SyntheticClinic.resultsCSV(notices, seed: county.seed, today: .today)
         let path = dir + "/clinic-results.csv"
         try results.text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -164,7 +159,8 @@ struct DemoCommand: AsyncParsableCommand {
             return total.enrolled == 0 ? nil : [CLIMessages.text("cli.coverage.kind." + kind, english: kind), String(total.enrolled), String(total.screened),
                                                String(total.enrolled - total.screened)]
         })
-        for u in c.unmatched.prefix(3) {
+        var seen = Set<String>()
+        for u in c.unmatched where seen.insert(u.studentID).inserted {
             print("  " + t("cli.demo.unmatched", ["id": u.studentID, "near": u.suggestions.joined(separator: ", ")],
                            "screening of \(u.studentID) matches no list; nearest on the list: \(u.suggestions.joined(separator: ", "))"))
         }

@@ -34,20 +34,45 @@ extension Pages {
         let year = try schoolYear(request)
         let t = { (k: String, a: [String: String]) in app.t(k, a, context) }
         let c = try await app.services.followUp.coverage(schoolYear: year, actor: session.actor)
-        let rows: [HTML] = c.rows.map { r in
-            "<tr><td>\(t("upload.kind." + r.kind, [:]))</td><td>\(r.classLabel)</td><td class=\"num\">\(r.enrolled)</td><td class=\"num\">\(r.screened)</td><td class=\"num\">\(r.notScreened)</td></tr>"
+        // One row per class of the list, a column pair per kind screened (listed is the same for every kind).
+        let kinds = ScreeningLoop.kinds.filter { k in c.rows.contains { $0.kind == k } }
+        var classes: [(key: String, label: String, listed: Int)] = []
+        var cell: [String: CoverageRow] = [:]
+        for r in c.rows {
+            let key = "\(r.grade)|\(r.classKey)"
+            if !classes.contains(where: { $0.key == key }) { classes.append((key, r.classLabel, r.enrolled)) }
+            cell[r.kind + "#" + key] = r
         }
-        let lists: [HTML] = ScreeningLoop.kinds.compactMap { kind in
+        let rows: [HTML] = classes.map { cl in
+            let cells: [HTML] = kinds.map { k in
+                let r = cell[k + "#" + cl.key]
+                return "<td class=\"num\">\(r?.screened ?? 0)</td><td class=\"num\(r?.notScreened ?? 0 > 0 ? " warn" : "")\">\(r?.notScreened ?? 0)</td>"
+            }
+            return "<tr><td>\(cl.label)</td><td class=\"num\">\(cl.listed)</td>\(cells)</tr>"
+        }
+        let totals: [HTML] = kinds.map { k in
+            let total = c.total(k)
+            return "<td class=\"num\">\(total.screened)</td><td class=\"num\">\(total.enrolled - total.screened)</td>"
+        }
+        let kindHeads: [HTML] = kinds.map { "<th colspan=\"2\">\(t("coverage.kind." + $0, [:]))</th>" }
+        let subHeads: [HTML] = kinds.map { _ in "<th>\(t("coverage.screened", [:]))</th><th>\(t("coverage.notScreened", [:]))</th>" }
+        let lists: [HTML] = kinds.compactMap { kind in
             guard let list = c.unscreened[kind], !list.isEmpty else { return nil }
-            let items: [HTML] = list.map { "<li>\(ClassLabel.text(grade: $0.grade, classCode: $0.classCode, className: $0.className)) · \($0.studentID)</li>" }
-            return "<details class=\"unscreened\" data-kind=\"\(kind)\"><summary>\(t("coverage.unscreened", ["kind": t("upload.kind." + kind, [:]), "count": String(list.count)]))</summary><ul>\(items)</ul></details>"
+            var byClass: [(String, [String])] = []
+            for e in list {
+                let label = ClassLabel.text(grade: e.grade, classCode: e.classCode, className: e.className)
+                if let i = byClass.firstIndex(where: { $0.0 == label }) { byClass[i].1.append(e.studentID) } else { byClass.append((label, [e.studentID])) }
+            }
+            let items: [HTML] = byClass.map { "<li><strong>\($0.0)</strong>：\($0.1.joined(separator: "、"))</li>" }
+            return "<details class=\"unscreened\" data-kind=\"\(kind)\"><summary>\(t("coverage.unscreened", ["kind": t("coverage.kind." + kind, [:]), "count": String(list.count)]))</summary><ul>\(items)</ul></details>"
         }
         let unmatched: [HTML] = c.unmatched.map { u in
-            "<tr><td>\(t("upload.kind." + u.kind, [:]))</td><td>\(u.classLabel)</td><td>\(u.studentID)</td><td>\(u.date)</td><td class=\"suggest\">\(u.suggestions.joined(separator: "、"))</td></tr>"
+            "<tr><td>\(t("coverage.kind." + u.kind, [:]))</td><td>\(u.classLabel)</td><td>\(u.studentID)</td><td>\(u.date)</td><td class=\"suggest\">\(u.suggestions.joined(separator: "、"))</td></tr>"
         }
         let body: HTML = c.rows.isEmpty ? "<p>\(t("coverage.none", [:]))</p>" : """
-            <table id="coverage"><thead><tr><th>\(t("coverage.kind", [:]))</th><th>\(t("coverage.class", [:]))</th><th>\(t("coverage.listed", [:]))</th><th>\(t("coverage.screened", [:]))</th><th>\(t("coverage.notScreened", [:]))</th></tr></thead>
-            <tbody>\(rows)</tbody></table>
+            <table id="coverage"><thead><tr><th rowspan="2">\(t("coverage.class", [:]))</th><th rowspan="2">\(t("coverage.listed", [:]))</th>\(kindHeads)</tr><tr>\(subHeads)</tr></thead>
+            <tbody>\(rows)</tbody>
+            <tfoot><tr><th>\(t("coverage.total", [:]))</th><th class="num">\(c.rows.filter { $0.kind == kinds.first }.reduce(0) { $0 + $1.enrolled })</th>\(totals)</tr></tfoot></table>
             \(lists)
             \(unmatched.isEmpty ? .empty : """
             <h2>\(t("coverage.unmatched", [:]))</h2><p class="hint">\(t("coverage.unmatchedHint", [:]))</p>
@@ -120,7 +145,8 @@ extension Pages {
             if n.reissueOf != nil {
                 result = "<span class=\"muted\">\(t("notices.reissueOf", ["id": String(n.reissueOf!), "reason": n.reissueReason ?? ""]))</span>"
             } else if let r = n.result {
-                let values = [r.seRightMdpt.map { "R \(Double($0) / 1000) D" }, r.seLeftMdpt.map { "L \(Double($0) / 1000) D" }, r.cobbX10.map { "Cobb \(Double($0) / 10)°" }]
+                let values = [r.seRightMdpt.map { String(format: "R %+.2f D", Double($0) / 1000) }, r.seLeftMdpt.map { String(format: "L %+.2f D", Double($0) / 1000) },
+                              r.cobbX10.map { String(format: "Cobb %.1f°", Double($0) / 10) }]
                     .compactMap { $0 }.joined(separator: " ")
                 result = "<span class=\"ok\">\(t("outcome." + r.outcome.rawValue, [:]))</span> \(r.resultDate) · \(r.provider) \(values)"
             } else if n.expectsResult {
@@ -132,16 +158,16 @@ extension Pages {
                     : "<input name=\"cobb\" size=\"5\" placeholder=\"Cobb°\" aria-label=\"Cobb\">"
                 result = """
                     <form method="post" action="/notices/\(String(n.id))/result" class="inline result-form">\(csrfField(session))<input type="hidden" name="back" value="\(back)">
-                    <input type="date" name="date" required aria-label="\(t("results.date", [:]))"><input name="provider" required size="10" placeholder="\(t("results.provider", [:]))" aria-label="\(t("results.provider", [:]))">
+                    <input type="date" name="date" required class="short" aria-label="\(t("results.date", [:]))"><input name="provider" required size="10" placeholder="\(t("results.provider", [:]))" aria-label="\(t("results.provider", [:]))">
                     <select name="outcome" aria-label="\(t("results.outcome", [:]))">\(outcomes)</select>\(values)<button type="submit">\(t("results.save", [:]))</button></form>
                     """
             } else {
                 result = "<span class=\"muted\">\(t("notices.noResultAsked", [:]))</span>"
             }
             let reissue: HTML = n.reissueOf == nil ? """
-                <form method="post" action="/notices/\(String(n.id))/reissue" class="inline">\(csrfField(session))<input type="hidden" name="back" value="\(back)"><input name="reason" required size="8" placeholder="\(t("notices.reason", [:]))" aria-label="\(t("notices.reason", [:]))"><button type="submit">\(t("notices.reissue", [:]))</button></form>
+                <form method="post" action="/notices/\(String(n.id))/reissue" class="inline">\(csrfField(session))<input type="hidden" name="back" value="\(back)"><input name="reason" required size="6" class="short" placeholder="\(t("notices.reason", [:]))" aria-label="\(t("notices.reason", [:]))"><button type="submit">\(t("notices.reissue", [:]))</button></form>
                 """ : .empty
-            return "<tr data-notice=\"\(String(n.id))\"><td class=\"num\">\(n.id)</td><td>\(n.findings.studentID)</td><td>\(t("upload.kind." + n.findings.kind, [:]))</td><td>\(n.findingIDs.map { t("finding." + $0, [:]) }.joined(separator: "、"))</td><td>\(Pages.time(n.issuedAt)) · \(n.issuedBy)</td><td>\(result)</td><td>\(reissue)</td></tr>"
+            return "<tr data-notice=\"\(String(n.id))\"><td class=\"num\">\(n.id)</td><td>\(n.findings.studentID)</td><td class=\"nowrap\">\(t("coverage.kind." + n.findings.kind, [:]))</td><td>\(n.findingIDs.map { t("finding." + $0, [:]) }.joined(separator: "、"))</td><td class=\"nowrap\">\(Pages.time(n.issuedAt))<br><span class=\"muted\">\(n.issuedBy)</span></td><td>\(result)</td><td>\(reissue)</td></tr>"
         }
         let error = request.uri.queryParameters.get("error").map { "<p class=\"error\" id=\"result-error\">\(String($0))</p>" as HTML } ?? .empty
         return page(context, title: t("notices.classTitle", ["class": notices.first?.findings.classLabel ?? classKey]), """

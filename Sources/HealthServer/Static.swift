@@ -33,6 +33,13 @@ enum Static {
     .tier-orange{color:#fff;background:var(--warn);padding:1px 6px;border-radius:3px}
     .tier-yellow{background:#f0c419;padding:1px 6px;border-radius:3px}
     .met{color:var(--accent);font-weight:600}.notmet{color:var(--bad);font-weight:600}
+    td.warn{color:var(--warn);font-weight:600}
+    .nowrap{white-space:nowrap}
+    form.inline input.short{max-width:9em}
+    form.result-form{flex-wrap:wrap}
+    form.inline{display:inline-flex;gap:6px;align-items:center;margin:0 0 8px}
+    form.inline input,form.inline select{width:auto}
+    details.unscreened{margin:8px 0}
     .filters{display:flex;gap:16px;flex-wrap:wrap;align-items:flex-end}
     .filters label{margin:0 0 4px}
     .filters select,.filters input{width:auto}

@@ -98,17 +98,23 @@ public struct FollowUpService: Sendable {
                 return id
             }
             let notices = try service.services.store.notices(school: school, schoolYear: schoolYear)
-            let issuedFor = Set(notices.map { "\($0.findings.kind)|\($0.findings.studentID)|\($0.findings.screeningDate)" })
-            for c in try service.candidates(school: school, schoolYear: schoolYear) {
-                let id = touch(c.findings)
-                classes[id]!.positive += 1
-                if issuedFor.contains("\(c.findings.kind)|\(c.findings.studentID)|\(c.findings.screeningDate)") { classes[id]!.issued += 1 }
-            }
+            // A screening with a notice is counted in the class the notice was issued in (a list imported later may
+            // name the class differently).
+            var issuedIn: [String: String] = [:]
             for n in notices {
                 let id = touch(n.findings)
                 if n.reissueOf != nil { classes[id]!.reissues += 1; continue }
+                issuedIn["\(n.findings.kind)|\(n.findings.studentID)|\(n.findings.screeningDate)"] = id
                 guard n.expectsResult else { continue }
                 if n.result != nil { classes[id]!.returned += 1 } else { classes[id]!.awaiting += 1 }
+            }
+            for c in try service.candidates(school: school, schoolYear: schoolYear) {
+                if let id = issuedIn["\(c.findings.kind)|\(c.findings.studentID)|\(c.findings.screeningDate)"] {
+                    classes[id]!.positive += 1
+                    classes[id]!.issued += 1
+                } else {
+                    classes[touch(c.findings)]!.positive += 1
+                }
             }
             return classes.values.sorted { ($0.grade, $0.classKey) < ($1.grade, $1.classKey) }
         }

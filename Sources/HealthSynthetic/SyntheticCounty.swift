@@ -27,6 +27,9 @@ public struct SyntheticCounty: Sendable {
         public var rows: Int
         public var encoding: String
         public var headers: String
+        public init(path: String, kind: String, schoolYear: Int, rows: Int, encoding: String, headers: String) {
+            self.path = path; self.kind = kind; self.schoolYear = schoolYear; self.rows = rows; self.encoding = encoding; self.headers = headers
+        }
     }
 
     /// Schools of the county: (code, first grade, last grade). Codes are made up ("SH-" prefix).

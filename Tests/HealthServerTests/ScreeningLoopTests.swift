@@ -7,6 +7,10 @@ import HealthRisk
 import HealthServices
 import HealthStore
 import HealthTestSupport
+import HummingbirdTesting
+import HTTPTypes
+import NIOCore
+@testable import HealthServer
 
 /// The loop from the school's list to the closed notice: coverage, notices, clinic results, the report's measures.
 @Suite("Screening loop: coverage, notices to parents, clinic results")
@@ -242,5 +246,61 @@ struct ScreeningLoopTests {
         }
         let html = try l.world.services.reports.render(report, .html, language: .zh).text
         #expect(html.contains("视力筛查覆盖率") && html.contains("视力复查率"))
+    }
+}
+
+@Suite("Screening loop: the nurse's pages")
+struct ScreeningLoopPageTests {
+    @Test("Coverage, the notice board, issuing once, the class print (A4, inline style allowed, no script), results by form and by upload; other roles and schools refused")
+    func pages() async throws {
+        let l = try await ScreeningLoopTests().loop()
+        let w = l.world
+        try await w.test { client in
+            let (nurse, _) = try await Browser.login(client, "nurse-p01")
+            let coverage = String(buffer: try await nurse.get(client, "/coverage?year=2024").body)
+            #expect(coverage.contains("id=\"coverage\"") && coverage.contains(ScreeningLoopTests.mistyped) && coverage.contains("<td class=\"suggest\">\(ScreeningLoopTests.d)</td>"), "\(coverage)")
+            #expect(coverage.contains("视力未筛查学生：1 人"))
+            let board = String(buffer: try await nurse.get(client, "/notices?year=2024").body)
+            #expect(board.contains("id=\"notice-board\"") && board.contains("action=\"/notices/issue\""), "\(board)")
+            let issued = try await nurse.post(client, "/notices/issue", form: [("year", "2024"), ("class", "")])
+            #expect(issued.headers[.location] == "/notices?year=2024&issued=3&already=0")
+            let again = try await nurse.post(client, "/notices/issue", form: [("year", "2024"), ("class", "")])
+            #expect(again.headers[.location] == "/notices?year=2024&issued=0&already=3")
+            #expect(String(buffer: try await nurse.get(client, again.headers[.location]!).body).contains("已签发 0 份；3 份此前已签发"))
+            // Without the token nothing is issued.
+            #expect(try await nurse.post(client, "/notices/issue", form: [("year", "2024")], csrf: false).status == .forbidden)
+            let print = try await nurse.get(client, "/notices/print?year=2024&class=01")
+            let html = String(buffer: print.body)
+            #expect(print.status == .ok && html.components(separatedBy: "<section class=\"notice\"").count == 3 && !html.contains("<script"))
+            #expect(print.headers[.contentSecurityPolicy]?.contains("style-src 'self' 'unsafe-inline'") == true || print.headers[.contentSecurityPolicy]?.contains("unsafe-inline") == true)
+            let notices = try w.store.notices(school: "SH-P01")
+            let vision = notices.first { $0.findings.studentID == ScreeningLoopTests.a && $0.findings.kind == "vision" }!
+            // A result that disagrees with itself is refused on the page, with the reason in Chinese.
+            let back = "/notices/class?year=2024&class=01"
+            let bad = try await nurse.post(client, "/notices/\(vision.id)/result", form: [("back", back), ("date", "2024-10-20"), ("provider", "县人民医院眼科"),
+                                                                                     ("outcome", "myopia"), ("seRight", "0.50"), ("seLeft", "0.25")])
+            let badPage = String(buffer: try await nurse.get(client, bad.headers[.location] ?? "").body)
+            #expect(badPage.contains("id=\"result-error\"") && badPage.contains("结果为近视，但没有一只眼的等效球镜"), "\(badPage)")
+            let good = try await nurse.post(client, "/notices/\(vision.id)/result", form: [("back", back), ("date", "2024-10-20"), ("provider", "县人民医院眼科"),
+                                                                                      ("outcome", "myopia"), ("seRight", "-2.00"), ("seLeft", "-1.50")])
+            #expect(good.headers[.location] == back)
+            #expect(String(buffer: try await nurse.get(client, back).body).contains("近视（散瞳验光确诊）</span> 2024-10-20"))
+            // Results by upload (kind 复查结果): the spine notice answered; the rejected row listed with its reason.
+            let spine = notices.first { $0.findings.kind == "spine" }!
+            let file = l.dir + "/回执.csv"
+            try "学籍号,检查类型,检查日期,检查机构,检查结果,Cobb角\n\(ScreeningLoopTests.a),脊柱,2024-11-02,县人民医院骨科,脊柱侧弯,12\n\(ScreeningLoopTests.e),脊柱,2024-11-02,县人民医院骨科,正常,2\n"
+                .write(toFile: file, atomically: true, encoding: .utf8)
+            let up = try await nurse.upload(client, file: file, name: "回执.csv", kind: "results")
+            let result = String(buffer: try await nurse.get(client, up.headers[.location] ?? "").body)
+            #expect(result.contains("<dt>新增</dt><dd>1</dd>") && result.contains("没有脊柱告家长书"), "\(result)")
+            #expect(try w.store.notice(spine.id)?.result?.cobbX10 == 120)
+            // Another school's nurse: the notice does not exist for her; a counsellor has no notice pages.
+            let (other, _) = try await Browser.login(client, "nurse-p02")
+            #expect(try await other.post(client, "/notices/\(vision.id)/reissue", form: [("reason", "x")]).status == .notFound)
+            #expect(!String(buffer: try await other.get(client, "/notices/print?year=2024&class=01").body).contains(ScreeningLoopTests.a))
+            let (counsellor, _) = try await Browser.login(client, "counsellor-p01")
+            #expect(try await counsellor.get(client, "/notices?year=2024").status == .forbidden)
+            #expect(try await counsellor.get(client, "/coverage?year=2024").status == .forbidden)
+        }
     }
 }
