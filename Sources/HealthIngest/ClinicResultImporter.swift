@@ -168,38 +168,14 @@ public struct ClinicResultImporter: Sendable {
         if !map.ignored.isEmpty { report.warn("ignored columns (not stored): \(map.ignored.joined(separator: ", "))") }
         if blank > 0 { report.warn("\(blank) empty row(s) skipped") }
         if report.rowsRead == 0 { throw IngestError.headerOnly(file: file) }
-        if options.dryRun {
-            for r in pending { try rejects.add(r) }
-            try rejects.seal()
-            report.status = .dryRun
-            report.inserted = results.count
-            return report
+        let (rowsRead, rejected) = (report.rowsRead, report.rejected)
+        try ListImport.finish(&report, pending: pending, rejects: rejects, dryRun: options.dryRun, accepted: results.count) { beforeCommit in
+            let change = try store.saveClinicResults(results, fileName: (file as NSString).lastPathComponent, sha256: inspection.sha256, school: school,
+                                                     rowsRead: rowsRead, rejected: rejected, actor: actor, beforeCommit: beforeCommit)
+            return ListSave(batch: change.batch,
+                            already: change.alreadyImported.map { a -> ReasonText in "this file (same SHA-256) was already imported as results batch \(a); nothing changed" },
+                            inserted: change.inserted, updated: change.updated, unchanged: change.unchanged)
         }
-        var sealed = false
-        let change: ClinicResultChange
-        do {
-            change = try store.saveClinicResults(results, fileName: (file as NSString).lastPathComponent, sha256: inspection.sha256, school: school,
-                                                 rowsRead: report.rowsRead, rejected: report.rejected, actor: actor, beforeCommit: {
-                for r in pending { try rejects.add(r) }
-                try rejects.seal()
-                sealed = true
-            })
-        } catch {
-            rejects.settle(kept: false)
-            throw error
-        }
-        report.batch = change.batch
-        if let already = change.alreadyImported {
-            rejects.settle(kept: false)
-            report.status = .alreadyImported
-            report.rejected = 0
-            report.warnings.removeAll()
-            report.explainedWarnings.removeAll()
-            report.warn("this file (same SHA-256) was already imported as results batch \(already); nothing changed")
-            return report
-        }
-        rejects.settle(kept: sealed)
-        (report.inserted, report.updated, report.unchanged) = (change.inserted, change.updated, change.unchanged)
         return report
     }
 

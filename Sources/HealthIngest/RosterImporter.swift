@@ -76,40 +76,18 @@ public struct RosterImporter: Sendable {
         if !map.ignored.isEmpty { report.warn("ignored columns (not stored): \(map.ignored.joined(separator: ", "))") }
         if blank > 0 { report.warn("\(blank) empty row(s) skipped") }
         if report.rowsRead == 0 { throw IngestError.headerOnly(file: file) }
-        if options.dryRun {
-            for r in pending { try rejects.add(r) }
-            try rejects.seal()
-            report.status = .dryRun
-            report.inserted = entries.count
-            return report
+        var moved = 0
+        let (rowsRead, rejected) = (report.rowsRead, report.rejected)
+        try ListImport.finish(&report, pending: pending, rejects: rejects, dryRun: options.dryRun, accepted: entries.count) { beforeCommit in
+            let change = try store.saveRoster(entries, fileName: (file as NSString).lastPathComponent, sha256: inspection.sha256, schoolYear: schoolYear,
+                                              school: options.onlyGivenSchool ? options.school : nil, rowsRead: rowsRead, rejected: rejected,
+                                              actor: actor, beforeCommit: beforeCommit)
+            moved = change.moved
+            return ListSave(batch: change.batch,
+                            already: change.alreadyImported.map { a -> ReasonText in "this file (same SHA-256) was already imported as batch \(a.batch) on \(Self.day(a.at)); nothing changed" },
+                            inserted: change.inserted, updated: change.updated, unchanged: change.unchanged)
         }
-        var sealed = false
-        let change: RosterChange
-        do {
-            change = try store.saveRoster(entries, fileName: (file as NSString).lastPathComponent, sha256: inspection.sha256, schoolYear: schoolYear,
-                                          school: options.onlyGivenSchool ? options.school : nil, rowsRead: report.rowsRead, rejected: report.rejected,
-                                          actor: actor, beforeCommit: {
-                for r in pending { try rejects.add(r) }
-                try rejects.seal()
-                sealed = true
-            })
-        } catch {
-            rejects.settle(kept: false)
-            throw error
-        }
-        report.batch = change.batch
-        if let already = change.alreadyImported {
-            rejects.settle(kept: false)
-            report.status = .alreadyImported
-            report.rejected = 0
-            report.warnings.removeAll()
-            report.explainedWarnings.removeAll()
-            report.warn("this file (same SHA-256) was already imported as batch \(already.batch) on \(Self.day(already.at)); nothing changed")
-            return report
-        }
-        rejects.settle(kept: sealed)
-        (report.inserted, report.updated, report.unchanged) = (change.inserted, change.updated, change.unchanged)
-        if change.moved > 0 { report.warn("\(change.moved) student(s) were on another school's list for this year and are now on this one") }
+        if moved > 0 { report.warn("\(moved) student(s) were on another school's list for this year and are now on this one") }
         return report
     }
 

@@ -38,4 +38,20 @@ struct SyntheticCountyTests {
         #expect(SyntheticCounty.csv("a,b") == "\"a,b\"")
         #expect(SyntheticCounty.csv("4.30") == "4.30")
     }
+
+    @Test("The lists hold every screened student, a few never screened, and in the first year a few mistyped IDs (each two digits swapped)")
+    func rosters() throws {
+        let county = SyntheticCounty(seed: 3, students: 1_000, firstYear: 2022, years: 2)
+        let dir = TestSupport.temporaryDirectory("roster")
+        let files = try county.writeRosters(to: dir)
+        #expect(files.map(\.schoolYear) == [2022, 2023])
+        func ids(_ path: String) throws -> [String] {
+            try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline).dropFirst().map { String($0.split(separator: ",")[4]) }
+        }
+        let listed = Set(try ids(files[0].path)), screened = Set(county.roster(year: 0).map(\.0.id))
+        let extra = listed.subtracting(screened), missing = screened.subtracting(listed)
+        #expect(extra.filter { $0.hasPrefix("G98") }.count == 5 && missing.count == 2, "\(extra) \(missing)")
+        for id in missing { #expect(extra.contains(SyntheticCounty.swapLastDigits(id))) }
+        #expect(Set(try ids(files[1].path)).isSuperset(of: county.roster(year: 1).map(\.0.id)), "no mistyped IDs after the first year")
+    }
 }
