@@ -2,7 +2,8 @@
 # Page timings at county size: `schoolhealth demo` with STUDENTS (default 30,000) students over YEARS (default 5)
 # school years, then `schoolhealth serve` on loopback; each role signs in with curl and every page it uses is
 # fetched N times (default 40), one request at a time. Prints p50, p95 and max of curl's time_total per page, and
-# the server's peak RSS; before them, one ~100 MB upload through the API and the peak RSS around it.
+# the server's peak RSS; before them, one ~100 MB upload through the API and the peak RSS around it. The demo runs the
+# screening loop too (lists, notices, clinic results), so the report pages carry coverage and follow-up.
 # (Concurrent load and uploads under load are not measured here.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +62,11 @@ page "$office" "/reports/trends.csv" "office: trends CSV download"
 page "$office" "/api/report" "office: /api/report (JSON)"
 page "$nurse" "/upload" "nurse: upload form"
 page "$nurse" "/batches" "nurse: her school's batches"
+last=$(( 2022 + years - 1 ))
+page "$nurse" "/coverage?year=$last" "nurse: coverage of her school's list"
+page "$nurse" "/notices?year=$last" "nurse: notice board"
+print_query=$(curl -s -b "$nurse" "$base/notices?year=$last" | sed -n 's/.*href="\/notices\/print?\([^"]*\)".*/\1/p' | head -1 | sed 's/&amp;/\&/g')
+[ -n "$print_query" ] && page "$nurse" "/notices/print?$print_query" "nurse: one class's notices to print"
 page "$counsellor" "/queue" "counsellor: queue"
 [ -n "$first_case" ] && page "$counsellor" "/cases/$first_case" "counsellor: a case page"
 page "$centre" "/queue" "centre: county queue"

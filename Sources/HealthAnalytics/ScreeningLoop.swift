@@ -4,7 +4,7 @@ public import HealthCore
 public struct CoverageRow: Sendable, Codable, Equatable {
     public var kind: String
     public var grade: Int
-    /// The class code, else its name ("—" when the list gives neither).
+    /// The grade and the class code, else its name (`ClassLabel.key`).
     public var classKey: String
     public var classLabel: String
     public var enrolled: Int
@@ -62,10 +62,10 @@ public enum ScreeningLoop {
             var byClass: [String: CoverageRow] = [:]
             var order: [String] = []
             for e in roster {
-                let key = "\(e.grade)|" + ClassLabel.key(classCode: e.classCode, className: e.className)
+                let key = ClassLabel.key(grade: e.grade, classCode: e.classCode, className: e.className)
                 if byClass[key] == nil {
                     order.append(key)
-                    byClass[key] = CoverageRow(kind: kind, grade: e.grade, classKey: ClassLabel.key(classCode: e.classCode, className: e.className),
+                    byClass[key] = CoverageRow(kind: kind, grade: e.grade, classKey: key,
                                                classLabel: ClassLabel.text(grade: e.grade, classCode: e.classCode, className: e.className), enrolled: 0, screened: 0)
                 }
                 byClass[key]!.enrolled += 1

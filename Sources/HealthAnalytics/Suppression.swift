@@ -44,7 +44,14 @@ enum Suppression {
     /// The pattern. `linked` pairs (a, b) of measures whose b's denominator is a's numerator in every cell (results
     /// returned, and confirmed among them): a hidden numerator of a hides b's denominator and the other way round,
     /// and the pattern is decided again until it holds.
-    static func plan(counts: [Key: (num: Int, den: Int)], threshold: Int, linked: [(String, String)] = []) -> SuppressionPlan {
+    static func plan(counts all: [Key: (num: Int, den: Int)], threshold: Int, linked: [(String, String)] = []) -> SuppressionPlan {
+        if linked.isEmpty { return plan(counts: all, threshold: threshold, numerators: [], denominators: []) }
+        // Every decision is made within one measure (its marginal groups) or one family and year (its audit), so the
+        // linked measures are planned apart: the others once, the linked ones until the link holds.
+        let linkedMeasures = Set(linked.flatMap { [$0.0, $0.1] })
+        let others = all.filter { !linkedMeasures.contains($0.key.measure) }
+        let counts = all.filter { linkedMeasures.contains($0.key.measure) }
+        let rest = plan(counts: others, threshold: threshold, numerators: [], denominators: [])
         var forcedNumerators = Set<Key>(), forcedDenominators = Set<Key>()
         let forward = Dictionary(linked, uniquingKeysWith: { a, _ in a })
         let backward = Dictionary(linked.map { ($0.1, $0.0) }, uniquingKeysWith: { a, _ in a })
@@ -61,7 +68,9 @@ enum Suppression {
                 var other = k; other.measure = a
                 if counts[other] != nil, !plan.numerators.contains(other), forcedNumerators.insert(other).inserted { changed = true }
             }
-            if !changed { return plan }
+            if !changed {
+                return SuppressionPlan(numerators: rest.numerators.union(plan.numerators), denominators: rest.denominators.union(plan.denominators))
+            }
         }
     }
 

@@ -72,7 +72,7 @@ struct NoticesCommand: AsyncParsableCommand {
 
             Example:
               schoolhealth notices issue --school-year 2024
-              schoolhealth notices print --school-year 2024 --class 01 --output 一年级1班.html
+              schoolhealth notices print --school-year 2024 --class 11:1101 --output 一年级1班.html
             """,
         subcommands: [Issue.self, List.self, Print.self, Reissue.self, Open.self])
 
@@ -81,7 +81,7 @@ struct NoticesCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var auth: AuthOptions
         @Option(help: ArgumentHelp("The school year.", valueName: "year")) var schoolYear: Int
-        @Option(name: .customLong("class"), help: ArgumentHelp("Only this class (its class code, else its name).", valueName: "class")) var classKey: String?
+        @Option(name: .customLong("class"), help: ArgumentHelp("Only this class: grade code and class code (else name), as notices list shows it, e.g. 11:1101.", valueName: "class")) var classKey: String?
         func run() async throws {
             let services = try openServices(global)
             let r = try await services.followUp.issueNotices(schoolYear: schoolYear, classKey: classKey, actor: try auth.actor(services.store),
@@ -114,7 +114,7 @@ struct NoticesCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var auth: AuthOptions
         @Option(help: ArgumentHelp("The school year.", valueName: "year")) var schoolYear: Int
-        @Option(name: .customLong("class"), help: ArgumentHelp("The class (its class code, else its name; see notices list).", valueName: "class")) var classKey: String
+        @Option(name: .customLong("class"), help: ArgumentHelp("The class: grade code and class code (else name), as notices list shows it, e.g. 11:1101.", valueName: "class")) var classKey: String
         @Option(name: .shortAndLong, help: ArgumentHelp("The HTML file to write (created owner-only).", valueName: "file")) var output: String
         func run() async throws {
             let services = try openServices(global)

@@ -80,8 +80,9 @@ public enum ClassLabel {
         if let className, !className.isEmpty { return className }
         return "年级 \(grade) · 班 \(classCode ?? "—")"
     }
-    /// The key a class is grouped by (the class code, else the name, else "—").
-    public static func key(classCode: String?, className: String?) -> String { classCode ?? className ?? "—" }
+    /// The key a class is found by: the grade and the class code, else its name ("16:01", "11:一年级1班"). Class codes
+    /// repeat across grades in many exports (01 in every grade), so the grade is part of it.
+    public static func key(grade: Int, classCode: String?, className: String?) -> String { "\(grade):" + (classCode ?? className ?? "—") }
 }
 
 /// The clinic's answer to a notice.

@@ -39,7 +39,7 @@ extension Pages {
         var classes: [(key: String, label: String, listed: Int)] = []
         var cell: [String: CoverageRow] = [:]
         for r in c.rows {
-            let key = "\(r.grade)|\(r.classKey)"
+            let key = r.classKey
             if !classes.contains(where: { $0.key == key }) { classes.append((key, r.classLabel, r.enrolled)) }
             cell[r.kind + "#" + key] = r
         }

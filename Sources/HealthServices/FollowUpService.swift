@@ -78,7 +78,7 @@ public struct FollowUpService: Sendable {
         let service = self
         return try await offload {
             let wanted = try service.candidates(school: school, schoolYear: schoolYear).filter {
-                classKey == nil || ClassLabel.key(classCode: $0.findings.classCode, className: $0.findings.className) == classKey
+                classKey == nil || ClassLabel.key(grade: $0.findings.grade, classCode: $0.findings.classCode, className: $0.findings.className) == classKey
             }
             let (issued, already) = try service.services.store.issueNotices(wanted, actor: actor, at: at)
             return NoticeIssue(issued: issued, already: already)
@@ -92,8 +92,8 @@ public struct FollowUpService: Sendable {
         return try await offload {
             var classes: [String: NoticeClass] = [:]
             func touch(_ f: ScreeningFindings) -> String {
-                let key = ClassLabel.key(classCode: f.classCode, className: f.className)
-                let id = "\(f.grade)|\(key)"
+                let key = ClassLabel.key(grade: f.grade, classCode: f.classCode, className: f.className)
+                let id = key
                 if classes[id] == nil { classes[id] = NoticeClass(grade: f.grade, classKey: key, classLabel: f.classLabel) }
                 return id
             }

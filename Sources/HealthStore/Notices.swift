@@ -258,13 +258,13 @@ extension Store {
     }
 
     /// A school's notices (originals and re-issues, oldest first), with results and re-issue counts on the originals.
-    /// `schoolYear` and `classKey` (class code, else name) narrow it; `school` nil: every school (reports).
+    /// `schoolYear` and `classKey` (`ClassLabel.key`: grade and class code, else name) narrow it; `school` nil: every school (reports).
     public func notices(school: String?, schoolYear: Int? = nil, classKey: String? = nil) throws -> [NoticeRecord] {
         var conditions: [String] = []
         var args: [any DatabaseValueConvertible] = []
         if let school { conditions.append("n.school_code = ?"); args.append(school) }
         if let schoolYear { conditions.append("n.school_year = ?"); args.append(schoolYear) }
-        if let classKey { conditions.append("COALESCE(n.class_code, n.class_name, '—') = ?"); args.append(classKey) }
+        if let classKey { conditions.append("n.grade || ':' || COALESCE(n.class_code, n.class_name, '—') = ?"); args.append(classKey) }
         let sql = """
             SELECT n.id, n.snapshot, n.findings, n.expects_result, n.rule_version, n.issued_at, n.issued_by_name, n.reissue_of, n.reissue_reason,
                    (SELECT COUNT(*) FROM notice r WHERE r.reissue_of = n.id),

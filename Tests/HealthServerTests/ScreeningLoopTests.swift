@@ -78,7 +78,7 @@ struct ScreeningLoopTests {
         let l = try await loop()
         let c = try await l.world.services.followUp.coverage(schoolYear: 2024, actor: l.nurse)
         let vision = c.rows.filter { $0.kind == "vision" }
-        #expect(vision.map(\.classKey) == ["01", "02"])
+        #expect(vision.map(\.classKey) == ["16:01", "16:02"])
         #expect(vision.map(\.enrolled) == [2, 3] && vision.map(\.screened) == [2, 2], "\(vision)")
         #expect(c.total("vision") == (enrolled: 5, screened: 4))
         #expect(c.unscreened["vision"]?.map(\.studentID) == [Self.d])
@@ -122,10 +122,10 @@ struct ScreeningLoopTests {
         await #expect(throws: ServiceError.self) { _ = try await loop.reissue(visionA.id, reason: "  ", actor: l.nurse) }
         await #expect(throws: ServiceError.self) { _ = try await loop.reissue(visionA.id, reason: "家长遗失", actor: l.nurse2) }
         let re = try await loop.reissue(visionA.id, reason: "家长遗失", actor: l.nurse)
-        let after = try await loop.notices(schoolYear: 2024, classKey: "01", actor: l.nurse)
+        let after = try await loop.notices(schoolYear: 2024, classKey: "16:01", actor: l.nurse)
         #expect(after.first { $0.id == re }?.reissueOf == visionA.id && after.first { $0.id == visionA.id }?.reissues == 1)
         // The class print: one page per child, the re-issue marked, no other class's child; logged.
-        let html = try await loop.printNotices(schoolYear: 2024, classKey: "01", actor: l.nurse)
+        let html = try await loop.printNotices(schoolYear: 2024, classKey: "16:01", actor: l.nurse)
         #expect(html.components(separatedBy: "<section class=\"notice\"").count - 1 == 2)   // A's vision (re-issued) and spine
         #expect(html.contains("补发") && html.contains("学生视力筛查结果告家长书") && html.contains("@page { size: A4"))
         #expect(!html.contains(Self.c) && !html.contains(Self.b) && html.contains(Self.a))
@@ -269,14 +269,14 @@ struct ScreeningLoopPageTests {
             #expect(String(buffer: try await nurse.get(client, again.headers[.location]!).body).contains("已签发 0 份；3 份此前已签发"))
             // Without the token nothing is issued.
             #expect(try await nurse.post(client, "/notices/issue", form: [("year", "2024")], csrf: false).status == .forbidden)
-            let print = try await nurse.get(client, "/notices/print?year=2024&class=01")
+            let print = try await nurse.get(client, "/notices/print?year=2024&class=16:01")
             let html = String(buffer: print.body)
             #expect(print.status == .ok && html.components(separatedBy: "<section class=\"notice\"").count == 3 && !html.contains("<script"))
             #expect(print.headers[.contentSecurityPolicy]?.contains("style-src 'self' 'unsafe-inline'") == true || print.headers[.contentSecurityPolicy]?.contains("unsafe-inline") == true)
             let notices = try w.store.notices(school: "SH-P01")
             let vision = notices.first { $0.findings.studentID == ScreeningLoopTests.a && $0.findings.kind == "vision" }!
             // A result that disagrees with itself is refused on the page, with the reason in Chinese.
-            let back = "/notices/class?year=2024&class=01"
+            let back = "/notices/class?year=2024&class=16:01"
             let bad = try await nurse.post(client, "/notices/\(vision.id)/result", form: [("back", back), ("date", "2024-10-20"), ("provider", "县人民医院眼科"),
                                                                                      ("outcome", "myopia"), ("seRight", "0.50"), ("seLeft", "0.25")])
             let badPage = String(buffer: try await nurse.get(client, bad.headers[.location] ?? "").body)
@@ -297,7 +297,7 @@ struct ScreeningLoopPageTests {
             // Another school's nurse: the notice does not exist for her; a counsellor has no notice pages.
             let (other, _) = try await Browser.login(client, "nurse-p02")
             #expect(try await other.post(client, "/notices/\(vision.id)/reissue", form: [("reason", "x")]).status == .notFound)
-            #expect(!String(buffer: try await other.get(client, "/notices/print?year=2024&class=01").body).contains(ScreeningLoopTests.a))
+            #expect(!String(buffer: try await other.get(client, "/notices/print?year=2024&class=16:01").body).contains(ScreeningLoopTests.a))
             let (counsellor, _) = try await Browser.login(client, "counsellor-p01")
             #expect(try await counsellor.get(client, "/notices?year=2024").status == .forbidden)
             #expect(try await counsellor.get(client, "/coverage?year=2024").status == .forbidden)
