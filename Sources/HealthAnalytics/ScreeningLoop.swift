@@ -161,6 +161,7 @@ public struct FollowUpDays: Sendable, Equatable {
     public var year: Int
     public var kind: String
     public var days: [Int]
+    public init(school: String, year: Int, kind: String, days: [Int]) { self.school = school; self.year = year; self.kind = kind; self.days = days }
 }
 
 /// The median days from notice to the clinic's result, with its 95 % interval — or suppressed.

@@ -9,7 +9,7 @@ import Synchronization
 ///
 /// 1. **Primary**: a numerator below the threshold, a denominator below it, or a denominator less the numerator
 ///    below it (so that "all 9 are myopic" is not published) hides the cell's numerator; a small denominator
-///    hides the denominator too.
+///    hides the denominator too. Coverage (who was screened, not what was found) is hidden for a small denominator only.
 /// 2. **Complementary**, first by the marginal relations (a total with exactly one hidden part hides one more),
 ///    then by an exact **linear audit**: the hidden finest cells are unknowns, every published sum is an equation,
 ///    and so are the identities a reader knows (poor vision = mild + moderate + severe; pass + fail = scored).
@@ -44,6 +44,11 @@ enum Suppression {
     /// The pattern. `linked` pairs (a, b) of measures whose b's denominator is a's numerator in every cell (results
     /// returned, and confirmed among them): a hidden numerator of a hides b's denominator and the other way round,
     /// and the pattern is decided again until it holds.
+    /// Measures of the work, not of a child's health (coverage: who was screened): a cell is hidden for a small
+    /// stratum only. "All 30 were screened" says nothing about a child's health; hiding every cell near 100 % would
+    /// leave the coverage report empty.
+    static func countsOnly(_ measure: String) -> Bool { measure.hasPrefix("coverage_") }
+
     static func plan(counts all: [Key: (num: Int, den: Int)], threshold: Int, linked: [(String, String)] = []) -> SuppressionPlan {
         if linked.isEmpty { return plan(counts: all, threshold: threshold, numerators: [], denominators: []) }
         // Every decision is made within one measure (its marginal groups) or one family and year (its audit), so the
@@ -77,7 +82,7 @@ enum Suppression {
     static func plan(counts: [Key: (num: Int, den: Int)], threshold: Int, numerators: Set<Key>, denominators: Set<Key>) -> SuppressionPlan {
         var plan = SuppressionPlan(numerators: numerators, denominators: denominators)
         for (key, c) in counts {
-            if c.num < threshold || c.den < threshold || c.den - c.num < threshold { plan.numerators.insert(key) }
+            if c.den < threshold || (!countsOnly(key.measure) && (c.num < threshold || c.den - c.num < threshold)) { plan.numerators.insert(key) }
             if c.den < threshold { plan.denominators.insert(key) }
         }
         let keys = counts.keys.sorted()

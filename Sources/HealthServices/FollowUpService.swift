@@ -207,23 +207,28 @@ public struct FollowUpService: Sendable {
         return try await offload { try importer.importFile(path: path, options: options, kind: kind, actor: actor, rejects: sink.value) }
     }
 
-    /// The report's strata and days for coverage and follow-up over `years` (nothing when no list or notice exists).
+    /// The report's strata and days for coverage and follow-up over `years` (nothing when no list or notice exists),
+    /// counted in SQL (`ScreeningLoop` counts the same from values; a test holds them equal).
     func reportInputs(years: ClosedRange<Int>) throws -> (strata: [StratumCount], days: [FollowUpDays]) {
         let store = services.store
         var strata: [StratumCount] = []
         let listed = try store.rosterYears().filter(years.contains)
-        for year in listed {
-            var ids: [String: Set<String>] = [:]
-            for kind in ScreeningLoop.kinds { ids[kind] = Set(try store.screenedStudents(kind: kind, schoolYear: year).map(\.studentID)) }
-            strata += ScreeningLoop.coverageStrata(schoolYear: year, roster: try store.roster(schoolYear: year), screened: ids)
+        if !listed.isEmpty {
+            for kind in ScreeningLoop.kinds { strata += try store.coverageCounts(kind: kind, schoolYears: listed) }
         }
-        let outcomes = try store.notices(school: nil).filter { $0.reissueOf == nil && years.contains($0.findings.schoolYear) }.map(Self.outcome)
-        return (strata + ScreeningLoop.followUpStrata(outcomes), ScreeningLoop.daysToResult(outcomes))
+        let follow = try store.followUpCounts(schoolYears: years)
+        var days: [String: FollowUpDays] = [:]
+        for d in follow.days {
+            days["\(d.school)|\(d.year)|\(d.kind)", default: FollowUpDays(school: d.school, year: d.year, kind: d.kind, days: [])].days.append(d.days)
+        }
+        return (strata + follow.strata, days.keys.sorted().map { days[$0]! })
     }
 
-    static func outcome(_ n: NoticeRecord) -> ScreeningLoop.NoticeOutcome {
+    /// A notice as `ScreeningLoop` counts it (the tests compare the SQL counts with these).
+    public static func outcome(_ n: NoticeRecord) -> ScreeningLoop.NoticeOutcome {
         let resultDay: Int? = n.result.flatMap { r in
-            if case .success(let d) = CivilDate.parse(r.resultDate) { return d.daysSinceEpoch } else { return nil }
+            let p = r.resultDate.split(separator: "-").compactMap { Int($0) }
+            return p.count == 3 ? CivilDate(year: p[0], month: p[1], day: p[2])?.daysSinceEpoch : nil
         }
         return ScreeningLoop.NoticeOutcome(kind: n.findings.kind, school: n.findings.school, schoolYear: n.findings.schoolYear, grade: n.findings.grade,
                                            sex: n.findings.sex, expectsResult: n.expectsResult, issuedDay: (n.issuedAt + 8 * 3600) / 86400,

@@ -3,6 +3,7 @@ import HealthIngest
 public import HealthAnalytics
 public import HealthRisk
 import Foundation
+import Synchronization
 import HealthStore
 
 /// What a trend report covers.
@@ -53,13 +54,12 @@ public struct ReportService: Sendable {
             }
             guard first <= last else { throw ServiceError(.invalid, key: "error.badRequest", message: "the first year \(first) is after the last \(last)") }
             let settings = services.reportSettings
-            let data = try store.reportData(fromYear: first, toYear: last, latest: settings.countScreening == "latest")
-            let loop = try services.followUp.reportInputs(years: first...last)
+            let counts = try services.reportCounts(first: first, last: last, latest: settings.countScreening == "latest")
             var builder = TrendReportBuilder(settings: settings, years: Array(first...last), schools: request.schools.isEmpty ? nil : request.schools,
                                              breakdown: request.breakdown, suppress: request.suppress)
             builder.title = services.messages.text("report.title", ["from": String(first), "to": String(last)], in: request.language)
             let config = services.config
-            var report = builder.build(strata: data.strata + loop.strata, followUps: data.followUps, followUpDays: loop.days, generated: ISO8601DateFormatter().string(from: services.now()),
+            var report = builder.build(strata: counts.strata, followUps: counts.followUps, followUpDays: counts.days, generated: ISO8601DateFormatter().string(from: services.now()),
                                        ruleVersions: ["vision": config.vision.versionTag, "spine": config.spine.versionTag,
                                                       "fitness": config.fitness.versionTag, "report": settings.version,
                                                       "follow-up": config.followUp.versionTag])
@@ -86,5 +86,22 @@ public struct ReportService: Sendable {
             case .md: return (text, "text/markdown; charset=utf-8")
             }
         } catch { throw ServiceError(error) }
+    }
+}
+
+extension SchoolHealthServices {
+    /// The report's counts for the years: the cached ones while the database is unchanged, else read again. The
+    /// stamp is read before the counts, so a change while they are read only makes the next call read again.
+    func reportCounts(first: Int, last: Int, latest: Bool) throws -> ReportCounts {
+        let stamp = try store.changeStamp()
+        if let cached = reportCounts.withLock({ $0 }), cached.stamp == stamp, (cached.first, cached.last, cached.latest) == (first, last, latest) {
+            return cached
+        }
+        let data = try store.reportData(fromYear: first, toYear: last, latest: latest)
+        let loop = try followUp.reportInputs(years: first...last)
+        let counts = ReportCounts(stamp: stamp, first: first, last: last, latest: latest, strata: data.strata + loop.strata,
+                                  followUps: data.followUps, days: loop.days)
+        reportCounts.withLock { $0 = counts }
+        return counts
     }
 }

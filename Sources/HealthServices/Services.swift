@@ -5,6 +5,7 @@ public import HealthIngest
 public import HealthStore
 public import Logging
 import Yams
+import Synchronization
 
 /// What every front end calls: the CLI's commands and the web server's routes are a few lines over these.
 /// One instance holds the database, the configuration (rules, profiles, report settings, messages), the logger
@@ -21,6 +22,9 @@ public final class SchoolHealthServices: Sendable {
     public let logger: Logger
     /// The clock (tests and the server inject theirs; the audit log's times come from the store's own clock).
     public let now: @Sendable () -> Date
+    /// The counts the last trend report read, kept while the database is unchanged (`Store.changeStamp`): the
+    /// dashboard's filters and downloads build on them without reading every screening again.
+    let reportCounts = Mutex<ReportCounts?>(nil)
 
     public init(store: Store, configDirectory: String, logger: Logger = Logger(label: "schoolhealth"),
                 now: @escaping @Sendable () -> Date = { Date() }) throws(ServiceError) {
@@ -71,4 +75,13 @@ public final class SchoolHealthServices: Sendable {
 /// only that job touches it until the job ends.
 struct Handoff<Value>: @unchecked Sendable {
     let value: Value
+}
+
+/// What a trend report reads from the store for a span of years, and the database state it was read at.
+struct ReportCounts: Sendable {
+    var stamp: [Int64]
+    var first: Int, last: Int, latest: Bool
+    var strata: [StratumCount]
+    var followUps: [FollowUpCount]
+    var days: [FollowUpDays]
 }

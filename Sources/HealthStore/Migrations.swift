@@ -734,6 +734,8 @@ enum Migrations {
             CREATE INDEX notice_school ON notice(school_code, school_year, class_code);
             CREATE INDEX notice_student ON notice(student_id, kind);
             CREATE INDEX notice_reissue ON notice(reissue_of) WHERE reissue_of IS NOT NULL;
+            -- The report's follow-up counts read this, not the notices' snapshots.
+            CREATE INDEX notice_counts ON notice(kind, school_code, school_year, grade, sex, expects_result, issued_at) WHERE reissue_of IS NULL;
             -- Files of clinics' results (schoolhealth results import).
             CREATE TABLE clinic_batch (
                 id          INTEGER PRIMARY KEY,

@@ -141,28 +141,117 @@ extension Store {
         } catch let e as DatabaseError { throw StoreError(e, path: path) }
     }
 
-    /// Every student with a screening of `kind` in `schoolYear`, at any school (the earliest screening of the year).
-    public func screenedStudents(kind: String, schoolYear: Int) throws -> [ScreenedStudent] {
-        let table: String, date: String
+    /// The year tables a school year's screenings of `kind` are in: the calendar years Y and Y + 1 (vision, spine:
+    /// split by the screening date), or Y (fitness: by school year). Reading them, not the view over every year,
+    /// keeps the cost to the years asked for.
+    static func tables(_ db: Database, kind: String, schoolYear: Int) throws -> [String] {
+        let table: ScreeningTable
         switch kind {
-        case "vision": (table, date) = ("vision_screening", "screening_date")
-        case "spine": (table, date) = ("spine_screening", "screening_date")
-        case "fitness": (table, date) = ("fitness_test", "COALESCE(test_date, '')")
+        case "vision": table = .vision
+        case "spine": table = .spine
+        case "fitness": table = .fitness
         default: return []
         }
+        let wanted = table.year == .schoolYear ? [schoolYear] : [schoolYear, schoolYear + 1]
+        return try Partitions.all(db, table).filter { wanted.contains($0.year) }.map(\.name)
+    }
+
+    /// Every student with a screening of `kind` in `schoolYear`, at any school (the earliest screening of the year).
+    public func screenedStudents(kind: String, schoolYear: Int) throws -> [ScreenedStudent] {
+        let date = kind == "fitness" ? "COALESCE(test_date, '')" : "screening_date"
         do {
             return try queue.read { db in
-                var out: [ScreenedStudent] = []
-                var seen = Set<String>()
-                for r in try Row.fetchAll(db, sql: """
-                    SELECT student_id, school_code, grade, class_code, class_name, sex, birth_date, \(date) AS d FROM \(table)
-                    WHERE school_year = ? ORDER BY student_id, d
-                    """, arguments: [schoolYear]) {
-                    let id: String = r[0]
-                    guard seen.insert(id).inserted else { continue }
-                    out.append(ScreenedStudent(studentID: id, school: r[1], grade: r[2], classCode: r[3], className: r[4], sex: r[5], birthDate: r[6], date: r[7]))
+                var first: [String: ScreenedStudent] = [:]
+                for name in try Self.tables(db, kind: kind, schoolYear: schoolYear) {
+                    let rows = try Row.fetchCursor(db, sql: """
+                        SELECT student_id, school_code, grade, class_code, class_name, sex, birth_date, \(date) FROM \(name) WHERE school_year = ?
+                        """, arguments: [schoolYear])
+                    while let r = try rows.next() {
+                        let s = ScreenedStudent(studentID: r[0], school: r[1], grade: r[2], classCode: r[3], className: r[4], sex: r[5], birthDate: r[6], date: r[7])
+                        if let seen = first[s.studentID], seen.date <= s.date { continue }
+                        first[s.studentID] = s
+                    }
+                }
+                return first.values.sorted { $0.studentID < $1.studentID }
+            }
+        } catch let e as DatabaseError { throw StoreError(e, path: path) }
+    }
+
+    /// The IDs with a screening of `kind` in each of `schoolYears` (the report's coverage counts).
+    public func screenedIDs(kind: String, schoolYears: [Int]) throws -> [Int: Set<String>] {
+        do {
+            return try queue.read { db in
+                var out: [Int: Set<String>] = [:]
+                for year in schoolYears {
+                    var ids = Set<String>()
+                    for name in try Self.tables(db, kind: kind, schoolYear: year) {
+                        let cursor = try String.fetchCursor(db, sql: "SELECT student_id FROM \(name) WHERE school_year = ?", arguments: [year])
+                        while let id = try cursor.next() { ids.insert(id) }
+                    }
+                    out[year] = ids
                 }
                 return out
+            }
+        } catch let e as DatabaseError { throw StoreError(e, path: path) }
+    }
+
+    /// Coverage as report strata, counted in SQL: per school, grade and sex of each list of `schoolYears`, the listed
+    /// students and those with a screening of `kind` that school year (at any school). Measure `coverage_<kind>`.
+    public func coverageCounts(kind: String, schoolYears: [Int]) throws -> [StratumCount] {
+        do {
+            return try queue.read { db in
+                var out: [StratumCount] = []
+                for year in schoolYears {
+                    // Only the years tables that hold a screening of the year count (a kind not screened yet is left out).
+                    let tables = try Self.tables(db, kind: kind, schoolYear: year).filter { t in
+                        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(t) WHERE school_year = ?)", arguments: [year]) ?? false
+                    }
+                    guard !tables.isEmpty else { continue }
+                    // The year's screened IDs as one IN list: SQLite builds it once, in memory (three times faster than a
+                    // probe of each table's key index per listed student).
+                    let screened = tables.map { "SELECT student_id FROM \($0) WHERE school_year = ?" }.joined(separator: " UNION ALL ")
+                    let rows = try Row.fetchAll(db, sql: """
+                        SELECT r.school_code, r.grade, r.sex, COUNT(*), SUM(r.student_id IN (\(screened))) FROM roster_entry r
+                        WHERE r.school_year = ? GROUP BY r.school_code, r.grade, r.sex ORDER BY 1, 2, 3
+                        """, arguments: StatementArguments(tables.map { _ in year } + [year]))
+                    out += rows.map { r in
+                        StratumCount(measure: "coverage_" + kind, school: r[0], year: year, grade: r[1], sex: r[2], numerator: r[4], denominator: r[3])
+                    }
+                }
+                return out
+            }
+        } catch let e as DatabaseError { throw StoreError(e, path: path) }
+    }
+
+    /// Follow-up as report strata, counted in SQL from the original notices of `schoolYears` that ask for a result:
+    /// `followup_returned_<kind>` (results ÷ notices) and `followup_confirmed_<kind>` (confirmed ÷ results); and the
+    /// days from issue (county time) to each result, per school, year and kind.
+    public func followUpCounts(schoolYears: ClosedRange<Int>) throws -> (strata: [StratumCount], days: [(school: String, year: Int, kind: String, days: Int)]) {
+        do {
+            return try queue.read { db in
+                var strata: [StratumCount] = []
+                for r in try Row.fetchAll(db, sql: """
+                    SELECT n.kind, n.school_code, n.school_year, n.grade, n.sex, COUNT(*), COUNT(c.notice_id),
+                           SUM(c.outcome IN ('myopia', 'scoliosis'))
+                    FROM notice n LEFT JOIN clinic_result c ON c.notice_id = n.id
+                    WHERE n.reissue_of IS NULL AND n.expects_result = 1 AND n.kind IN ('vision', 'spine') AND n.school_year BETWEEN ? AND ?
+                    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+                    """, arguments: [schoolYears.lowerBound, schoolYears.upperBound]) {
+                    let kind: String = r[0], returned: Int = r[6]
+                    strata.append(StratumCount(measure: "followup_returned_" + kind, school: r[1], year: r[2], grade: r[3], sex: r[4], numerator: returned, denominator: r[5]))
+                    if returned > 0 {
+                        strata.append(StratumCount(measure: "followup_confirmed_" + kind, school: r[1], year: r[2], grade: r[3], sex: r[4],
+                                                   numerator: r[7] ?? 0, denominator: returned))
+                    }
+                }
+                let days = try Row.fetchAll(db, sql: """
+                    SELECT n.school_code, n.school_year, n.kind,
+                           MAX(0, CAST(julianday(c.result_date) - julianday(date(n.issued_at, 'unixepoch', '+8 hours')) AS INTEGER))
+                    FROM notice n JOIN clinic_result c ON c.notice_id = n.id
+                    WHERE n.reissue_of IS NULL AND n.expects_result = 1 AND n.kind IN ('vision', 'spine') AND n.school_year BETWEEN ? AND ?
+                    ORDER BY n.kind, n.school_code, n.school_year
+                    """, arguments: [schoolYears.lowerBound, schoolYears.upperBound]).map { r in (school: r[0] as String, year: r[1] as Int, kind: r[2] as String, days: r[3] as Int) }
+                return (strata, days)
             }
         } catch let e as DatabaseError { throw StoreError(e, path: path) }
     }

@@ -142,3 +142,14 @@ extension StoreError {
         }
     }
 }
+
+extension Store {
+    /// What this connection has seen of the database: `PRAGMA data_version` (changes when another connection or
+    /// process commits) and the rows this connection changed. Equal stamps, same data: a cache of what was read
+    /// may be reused. Read it before the data it stands for.
+    public func changeStamp() throws -> [Int64] {
+        do {
+            return try queue.read { db in [try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0, Int64(db.totalChangesCount)] }
+        } catch let e as DatabaseError { throw StoreError(e, path: path) }
+    }
+}

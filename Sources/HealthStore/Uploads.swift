@@ -33,7 +33,7 @@ extension Store {
         guard Access.canImport(actor, school: school) else { throw CaseError.notPermitted("a school's import history is its nurse's") }
         return try write { db in
             try Ledger.append(db, store: self, at: Int(Date().timeIntervalSince1970), actor: actor, action: "uploads listed", caseID: nil, detail: school)
-            // Screenings and student lists (kind roster; their batches are numbered apart).
+            // Screenings, student lists (kind roster) and clinics' results (kind results); their batches are numbered apart.
             return try Row.fetchAll(db, sql: """
                 SELECT * FROM (
                     SELECT u.batch_id, b.kind, b.file_name, u.uploaded_at, a.login, b.rows_read, b.inserted, b.updated, b.unchanged, b.rejected
@@ -43,8 +43,12 @@ extension Store {
                     SELECT r.id, 'roster', r.file_name, r.imported_at, a.login, r.rows_read, r.inserted, r.updated, r.unchanged, r.rejected
                     FROM roster_batch r JOIN account a ON a.id = r.account_id
                     WHERE r.school_code = ?
+                    UNION ALL
+                    SELECT c.id, 'results', c.file_name, c.imported_at, a.login, c.rows_read, c.inserted, c.updated, c.unchanged, c.rejected
+                    FROM clinic_batch c JOIN account a ON a.id = c.account_id
+                    WHERE c.school_code = ?
                 ) ORDER BY 4 DESC, 1 DESC LIMIT ?
-                """, arguments: [school, school, limit]).map { r in
+                """, arguments: [school, school, school, limit]).map { r in
                 UploadRecord(batch: r[0], kind: r[1], fileName: r[2], uploadedAt: r[3], uploadedBy: r[4], rowsRead: r[5],
                              inserted: r[6], updated: r[7], unchanged: r[8], rejected: r[9])
             }

@@ -233,7 +233,10 @@ struct ScreeningLoopTests {
         let report = try await l.world.services.reports.trends(TrendRequest())
         #expect(report.ruleVersions["follow-up"]?.hasPrefix("2026.1@") == true)
         let coverage = report.cells.filter { $0.measure == "coverage_vision" && $0.area == "county" && $0.grade == nil && $0.sex == nil }
-        #expect(coverage.count == 1 && coverage[0].suppressed, "6 listed, 5 screened: 1 not screened is below 5, so hidden")
+        // Coverage is hidden for a small stratum only: being screened says nothing of a child's health.
+        #expect(coverage.count == 1 && !coverage[0].suppressed && coverage[0].numerator == 5 && coverage[0].denominator == 6, "\(coverage)")
+        let small = report.cells.filter { $0.measure == "coverage_vision" && $0.area == "SH-P02" && $0.grade == nil && $0.sex == nil }
+        #expect(small.count == 1 && small[0].suppressed && small[0].denominator == nil, "1 listed at SH-P02: hidden")
         let unsuppressed = try await l.world.services.reports.trends(TrendRequest(suppress: false, actor: try l.world.store.authenticate(token: l.world.tokens["office"]!)))
         let open = unsuppressed.cells.first { $0.measure == "coverage_vision" && $0.area == "county" && $0.grade == nil && $0.sex == nil }!
         #expect((open.numerator, open.denominator) == (5, 6))
@@ -246,6 +249,54 @@ struct ScreeningLoopTests {
         }
         let html = try l.world.services.reports.render(report, .html, language: .zh).text
         #expect(html.contains("视力筛查覆盖率") && html.contains("视力复查率"))
+    }
+
+    @Test("The report's counts are read once while the database is unchanged, and again after any write: this process's or another's")
+    func countsFollowEveryChange() async throws {
+        let l = try await loop()
+        let loop = l.world.services.followUp
+        let office = try l.world.store.authenticate(token: l.world.tokens["office"]!)
+        func cell(_ measure: String, _ area: String) async throws -> (Int?, Int?) {
+            // Unsuppressed (the office, audited): the true counts.
+            let r = try await l.world.services.reports.trends(TrendRequest(suppress: false, actor: office))
+            let c = r.cells.first { $0.measure == measure && $0.area == area && $0.grade == nil && $0.sex == nil }
+            return (c?.numerator, c?.denominator)
+        }
+        _ = try await loop.issueNotices(schoolYear: 2024, classKey: nil, actor: l.nurse)
+        #expect(try await cell("followup_returned_vision", "SH-P01") == (0, 2))
+        let visionA = try await loop.notices(schoolYear: 2024, classKey: nil, actor: l.nurse).first { $0.findings.studentID == Self.a && $0.findings.kind == "vision" }!
+        _ = try await loop.recordResult(noticeID: visionA.id, date: "2024-10-20", provider: "县人民医院眼科", outcome: "近视", seRight: "-2.00", seLeft: nil, cobb: nil, actor: l.nurse)
+        #expect(try await cell("followup_returned_vision", "SH-P01") == (1, 2), "this process's write is seen")
+        // Suppressed reports (no audit event is written) reuse the counts while nothing changes ...
+        let stamp = try l.world.store.changeStamp()
+        _ = try await l.world.services.reports.trends(TrendRequest())
+        _ = try await l.world.services.reports.trends(TrendRequest())
+        #expect(try l.world.store.changeStamp() == stamp)
+        // ... and another process's write (a second connection to the file) is seen too.
+        let other = try Store.open(path: l.world.dir + "/web.sqlite")
+        let list = l.dir + "/more.csv"
+        try "学校代码,年级编号,班级编号,班级名称,学籍号,性别,出生日期\nSH-P02,16,01,六年级1班,G2012010100000099,1,2012-07-01\n".write(toFile: list, atomically: true, encoding: .utf8)
+        var options = ImportOptions()
+        options.schoolYear = 2024
+        _ = try RosterImporter(store: other, config: l.world.services.config).importFile(path: list, options: options, rejects: RejectionList())
+        #expect(try l.world.store.changeStamp() != stamp)
+        #expect(try await cell("coverage_vision", "county") == (5, 7))
+    }
+
+    @Test("The report's SQL counts equal the loop's own arithmetic on the same data")
+    func sqlCountsEqualPure() async throws {
+        let l = try await loop()
+        let loop = l.world.services.followUp
+        _ = try await loop.issueNotices(schoolYear: 2024, classKey: nil, actor: l.nurse)
+        let store = l.world.store
+        var ids: [String: Set<String>] = [:]
+        for kind in ScreeningLoop.kinds { ids[kind] = Set(try store.screenedStudents(kind: kind, schoolYear: 2024).map(\.studentID)) }
+        let pure = ScreeningLoop.coverageStrata(schoolYear: 2024, roster: try store.roster(schoolYear: 2024), screened: ids)
+        let sql = try ScreeningLoop.kinds.flatMap { try store.coverageCounts(kind: $0, schoolYears: [2024]) }
+        func norm(_ s: [StratumCount]) -> [String] { s.map { "\($0.measure) \($0.school) \($0.grade) \($0.sex) \($0.numerator)/\($0.denominator)" }.sorted() }
+        #expect(norm(pure) == norm(sql) && !pure.isEmpty)
+        let notices = try store.notices(school: nil).filter { $0.reissueOf == nil }.map(FollowUpService.outcome)
+        #expect(norm(ScreeningLoop.followUpStrata(notices)) == norm(try store.followUpCounts(schoolYears: 2024...2024).strata))
     }
 }
 
@@ -294,6 +345,7 @@ struct ScreeningLoopPageTests {
             let result = String(buffer: try await nurse.get(client, up.headers[.location] ?? "").body)
             #expect(result.contains("<dt>新增</dt><dd>1</dd>") && result.contains("没有脊柱告家长书"), "\(result)")
             #expect(try w.store.notice(spine.id)?.result?.cobbX10 == 120)
+            #expect(String(buffer: try await nurse.get(client, "/batches").body).contains("<td>复查结果（医院回执）</td><td>回执.csv</td>"))
             // Another school's nurse: the notice does not exist for her; a counsellor has no notice pages.
             let (other, _) = try await Browser.login(client, "nurse-p02")
             #expect(try await other.post(client, "/notices/\(vision.id)/reissue", form: [("reason", "x")]).status == .notFound)
