@@ -39,7 +39,9 @@ public struct Coverage: Sendable, Codable, Equatable {
     }
 }
 
-/// The counts of the screening loop: coverage from the lists, and the follow-up of notices. Pure.
+/// The counts of the screening loop: coverage from the lists, and the follow-up of notices. Pure. The report
+/// counts the same in SQL (`Store.coverageCounts`, `Store.followUpCounts`); these are the arithmetic the tests
+/// hold the SQL to, on values a person can check by hand.
 public enum ScreeningLoop {
     /// The kinds a list's coverage is counted for.
     public static let kinds = ["vision", "spine", "fitness"]

@@ -78,6 +78,7 @@ extension Store {
     /// then found by the rebuild.
     public func importFile(_ header: BatchHeader, now: String,
                            body: (ImportSession) throws -> ImportDecision) throws -> BatchOutcome {
+        defer { reportInputsChanged() }
         do {
             return try queue.inDatabase { db in
                 var outcome: BatchOutcome = .rolledBack(batch: 0)

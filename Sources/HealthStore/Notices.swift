@@ -177,24 +177,6 @@ extension Store {
         } catch let e as DatabaseError { throw StoreError(e, path: path) }
     }
 
-    /// The IDs with a screening of `kind` in each of `schoolYears` (the report's coverage counts).
-    public func screenedIDs(kind: String, schoolYears: [Int]) throws -> [Int: Set<String>] {
-        do {
-            return try queue.read { db in
-                var out: [Int: Set<String>] = [:]
-                for year in schoolYears {
-                    var ids = Set<String>()
-                    for name in try Self.tables(db, kind: kind, schoolYear: year) {
-                        let cursor = try String.fetchCursor(db, sql: "SELECT student_id FROM \(name) WHERE school_year = ?", arguments: [year])
-                        while let id = try cursor.next() { ids.insert(id) }
-                    }
-                    out[year] = ids
-                }
-                return out
-            }
-        } catch let e as DatabaseError { throw StoreError(e, path: path) }
-    }
-
     /// Coverage as report strata, counted in SQL: per school, grade and sex of each list of `schoolYears`, the listed
     /// students and those with a screening of `kind` that school year (at any school). Measure `coverage_<kind>`.
     public func coverageCounts(kind: String, schoolYears: [Int]) throws -> [StratumCount] {
@@ -293,6 +275,7 @@ extension Store {
     /// `at`: a drill database's time (the demo), else now.
     public func issueNotices(_ notices: [NewNotice], actor: Actor, at requested: Int? = nil) throws -> (issued: [Int64], already: Int) {
         let now = try clock(requested)
+        defer { reportInputsChanged() }
         do {
             return try write { db in
                 var issued: [Int64] = []
@@ -325,6 +308,7 @@ extension Store {
     /// reason. Only for the actor's school.
     public func reissueNotice(_ id: Int64, reason: String, actor: Actor, at requested: Int? = nil) throws -> Int64 {
         let now = try clock(requested)
+        defer { reportInputsChanged() }
         do {
             return try write { db in
                 guard let row = try Row.fetchOne(db, sql: "SELECT COALESCE(reissue_of, id), school_code FROM notice WHERE id = ?", arguments: [id]) else {
@@ -428,6 +412,7 @@ extension Store {
     public func saveClinicResults(_ results: [ClinicResult], fileName: String, sha256: String, school: String?, rowsRead: Int, rejected: Int,
                                   actor: Actor?, beforeCommit: () throws -> Void) throws -> ClinicResultChange {
         let now = Int(Date().timeIntervalSince1970)
+        defer { reportInputsChanged() }
         do {
             return try queue.writeWithoutTransaction { db in
                 var change = ClinicResultChange()
@@ -467,6 +452,7 @@ extension Store {
     @discardableResult
     public func recordClinicResult(_ result: ClinicResult, actor: Actor) throws -> ResultWrite {
         let now = Int(Date().timeIntervalSince1970)
+        defer { reportInputsChanged() }
         do {
             return try write { db in
                 let outcome = try Self.putResult(db, result, at: now, actor: actor, batch: nil)

@@ -27,6 +27,7 @@ extension Store {
     public func saveRoster(_ entries: [RosterEntry], fileName: String, sha256: String, schoolYear: Int, school: String?, rowsRead: Int, rejected: Int,
                            actor: Actor?, beforeCommit: () throws -> Void) throws -> RosterChange {
         let now = Int(Date().timeIntervalSince1970)
+        defer { reportInputsChanged() }
         do {
             return try queue.writeWithoutTransaction { db in
                 var change = RosterChange()

@@ -2,6 +2,7 @@ public import HealthCore
 internal import GRDB
 internal import CSQLite
 import Foundation
+import Synchronization
 import Crypto
 
 /// The SchoolHealth database: one SQLite file, owned by this module alone.
@@ -19,6 +20,9 @@ public final class Store: Sendable {
     public let auditKeyPath: String
     /// A drill database: times may be set by hand (`at:`), and every row and event says "drill".
     public let isDrill: Bool
+    /// Bumped by every write of what a report counts (screenings, lists, notices, results, erasure) through this
+    /// store; with `PRAGMA data_version` (other connections' commits) it makes `changeStamp`.
+    let reportGeneration = Atomic<Int>(0)
 
     init(path: String, queue: DatabaseQueue, auditKey: SymmetricKey?, auditKeyPath: String, isDrill: Bool) {
         self.path = path
@@ -144,12 +148,17 @@ extension StoreError {
 }
 
 extension Store {
-    /// What this connection has seen of the database: `PRAGMA data_version` (changes when another connection or
-    /// process commits) and the rows this connection changed. Equal stamps, same data: a cache of what was read
-    /// may be reused. Read it before the data it stands for.
+    /// What a report counts, as this store has seen it: `PRAGMA data_version` (changes when another connection or
+    /// process commits anything) and `reportGeneration` (this store's writes of screenings, lists, notices, results
+    /// and erasures; not the queue's escalations or the audit log). Equal stamps, same counts: a cache of what was
+    /// read may be reused. Read it before the data it stands for.
     public func changeStamp() throws -> [Int64] {
         do {
-            return try queue.read { db in [try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0, Int64(db.totalChangesCount)] }
+            let version = try queue.read { db in try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+            return [version, Int64(reportGeneration.load(ordering: .acquiring))]
         } catch let e as DatabaseError { throw StoreError(e, path: path) }
     }
+
+    /// Marks a write of what a report counts (after its commit, or after a rollback: a spare miss is harmless).
+    func reportInputsChanged() { reportGeneration.add(1, ordering: .releasing) }
 }

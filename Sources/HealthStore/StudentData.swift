@@ -69,7 +69,8 @@ extension Store {
     /// closed cases with their flags and transitions, and mentor links. Open cases stay until closed. The audit
     /// log keeps a tombstone without personal data (counts and case numbers); reports simply no longer count the rows.
     public func eraseStudent(actor: Actor, student: String, at requested: Int? = nil) throws -> ErasureReport {
-        try serveDataRequest(actor: actor, student: student, at: requested, refusal: "refused erasure") { db, now, school in
+        defer { reportInputsChanged() }
+        return try serveDataRequest(actor: actor, student: student, at: requested, refusal: "refused erasure") { db, now, school in
                 var report = ErasureReport(screeningRows: 0, closedCases: 0, openCasesKept: 0)
                 for t in try Self.studentTables(db) {
                     let ids = try Int64.fetchAll(db, sql: "SELECT rowid FROM \(t.quotedDatabaseIdentifier) WHERE student_id = ? AND school_code = ?", arguments: [student, school])

@@ -272,6 +272,9 @@ struct ScreeningLoopTests {
         _ = try await l.world.services.reports.trends(TrendRequest())
         _ = try await l.world.services.reports.trends(TrendRequest())
         #expect(try l.world.store.changeStamp() == stamp)
+        // An audit event (a queue's escalation writes them on every view) is not a count: the stamp stays.
+        try l.world.store.recordEvent(actor: office, action: "test event", detail: "")
+        #expect(try l.world.store.changeStamp() == stamp)
         // ... and another process's write (a second connection to the file) is seen too.
         let other = try Store.open(path: l.world.dir + "/web.sqlite")
         let list = l.dir + "/more.csv"
