@@ -89,7 +89,7 @@ enum SyntheticNotices {
         return try store.notices(school: nil).filter { $0.reissueOf == nil && $0.expectsResult }.map { n in
             SyntheticNotice(id: n.id, studentID: n.findings.studentID, kind: n.findings.kind, screeningDate: n.findings.screeningDate,
                             se: (dioptres(n.findings.values["seRight"]), dioptres(n.findings.values["seLeft"])), atr: n.findings.values["atr"].flatMap(Double.init),
-                            findings: n.findingIDs, issuedDay: (n.issuedAt + 8 * 3600) / 86400)
+                            findings: n.findingIDs, issuedDay: CivilDate(countyTime: n.issuedAt).daysSinceEpoch)
         }
     }
 }

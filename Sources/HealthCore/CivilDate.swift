@@ -8,6 +8,11 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public init(daysSinceEpoch: Int) { self.daysSinceEpoch = daysSinceEpoch }
 
+    /// The county's calendar day (UTC+8, no daylight saving) of a Unix time.
+    ///
+    ///     CivilDate(countyTime: 1_732_060_800).description   // "2024-11-20" (16:00 UTC is midnight in the county)
+    public init(countyTime t: Int) { self.init(daysSinceEpoch: Int((Double(t + 8 * 3600) / 86400).rounded(.down))) }
+
     /// A valid proleptic Gregorian date, or nil (e.g. 2023-02-29).
     public init?(year: Int, month: Int, day: Int) {
         guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year) else { return nil }

@@ -42,9 +42,6 @@ public struct FollowUpRules: Decodable, Sendable {
     public func findings(of s: ScreeningFindings) -> [Finding] {
         findings.filter { $0.enabled && $0.kind == s.kind && s.has($0.measure) }
     }
-
-    /// Whether any enabled finding of `kind` asks for a clinic's result.
-    public func expectsResult(kind: String) -> Bool { findings.contains { $0.enabled && $0.kind == kind && $0.expectsResult } }
 }
 
 /// What a screening found, as the import derived it: the values a notice says in plain words and the rules test.

@@ -91,11 +91,5 @@ public struct RosterImporter: Sendable {
         return report
     }
 
-    static func day(_ t: Int) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
-        f.dateFormat = "yyyy-MM-dd"
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
-    }
+    static func day(_ t: Int) -> String { CivilDate(countyTime: t).description }
 }

@@ -231,7 +231,7 @@ public struct FollowUpService: Sendable {
             return p.count == 3 ? CivilDate(year: p[0], month: p[1], day: p[2])?.daysSinceEpoch : nil
         }
         return ScreeningLoop.NoticeOutcome(kind: n.findings.kind, school: n.findings.school, schoolYear: n.findings.schoolYear, grade: n.findings.grade,
-                                           sex: n.findings.sex, expectsResult: n.expectsResult, issuedDay: (n.issuedAt + 8 * 3600) / 86400,
+                                           sex: n.findings.sex, expectsResult: n.expectsResult, issuedDay: CivilDate(countyTime: n.issuedAt).daysSinceEpoch,
                                            resultDay: resultDay, confirmed: n.result?.outcome.confirms ?? false)
     }
 }
@@ -308,5 +308,5 @@ public enum NoticePrint {
             """
     }
 
-    public static func day(_ t: Int) -> String { CivilDate(daysSinceEpoch: (t + 8 * 3600) / 86400).description }
+    public static func day(_ t: Int) -> String { CivilDate(countyTime: t).description }
 }
