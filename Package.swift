@@ -102,7 +102,7 @@ let package = Package(
             "HealthStore", "HealthCore", "HealthTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "HealthIngestTests", dependencies: [
-            "HealthIngest", "HealthStore", "HealthCore", "HealthSynthetic", "HealthTestSupport",
+            "HealthIngest", "HealthStore", "HealthCore", "HealthRisk", "HealthSynthetic", "HealthTestSupport",
         ]),
         .testTarget(name: "HealthAnalyticsTests", dependencies: ["HealthAnalytics", "HealthCore", "HealthTestSupport"],
                     exclude: ["reference"]),   // the Python script that computes the statsmodels/scipy reference values

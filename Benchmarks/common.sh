@@ -26,3 +26,13 @@ bench_setup() {
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
 }
+
+# duckdb_setup: a Python venv at .venv-bench with DuckDB from PyPI (made once); prints its python.
+duckdb_setup() {
+    local venv=.venv-bench
+    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import duckdb" 2>/dev/null; then
+        python3 -m venv "$venv" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv"; }
+        "$venv/bin/pip" install -q duckdb >/dev/null
+    fi
+    echo "$PWD/$venv/bin/python"
+}

@@ -76,7 +76,7 @@ public struct ImportService: Sendable {
         let (config, profileName) = try await configuration(profile: request.profile, school: request.options.school)
         var options = request.options
         options.profile = profileName
-        let importer = FileImporter(store: services.store, config: config)
+        let importer = FileImporter(store: try services.importStore(), config: config)
         let sinks = Handoff(value: (rejects, disagreements))
         let chosen = options
         return try await offload {

@@ -55,6 +55,12 @@ public struct ReportService: Sendable {
             guard first <= last else { throw ServiceError(.invalid, key: "error.badRequest", message: "the first year \(first) is after the last \(last)") }
             let settings = services.reportSettings
             let counts = try services.reportCounts(first: first, last: last, latest: settings.countScreening == "latest")
+            let key = BuiltReportKey(stamp: counts.stamp, first: first, last: last, schools: request.schools, breakdown: request.breakdown.rawValue,
+                                     suppress: request.suppress, language: request.language.rawValue)
+            if var built = services.builtReports.withLock({ $0[key] }) {
+                built.schoolNames = Dictionary(uniqueKeysWithValues: try store.schools().map { ($0.code, $0.name) })
+                return built
+            }
             var builder = TrendReportBuilder(settings: settings, years: Array(first...last), schools: request.schools.isEmpty ? nil : request.schools,
                                              breakdown: request.breakdown, suppress: request.suppress)
             builder.title = services.messages.text("report.title", ["from": String(first), "to": String(last)], in: request.language)
@@ -64,6 +70,11 @@ public struct ReportService: Sendable {
                                                       "fitness": config.fitness.versionTag, "report": settings.version,
                                                       "follow-up": config.followUp.versionTag])
             report.schoolNames = Dictionary(uniqueKeysWithValues: try store.schools().map { ($0.code, $0.name) })
+            services.builtReports.withLock { built in
+                built = built.filter { $0.key.stamp == key.stamp }
+                if built.count >= SchoolHealthServices.builtReportLimit { built.removeAll() }
+                built[key] = report
+            }
             return report
         }
     }
@@ -97,6 +108,17 @@ extension SchoolHealthServices {
         if let cached = reportCounts.withLock({ $0 }), cached.stamp == stamp, (cached.first, cached.last, cached.latest) == (first, last, latest) {
             return cached
         }
+        // One count at a time: requests that arrive while the counts are read wait for them instead of each
+        // reading them again (sixteen dashboards after an upload would otherwise count sixteen times).
+        return try countingLock.withLock { _ in
+            if let cached = reportCounts.withLock({ $0 }), cached.stamp == stamp, (cached.first, cached.last, cached.latest) == (first, last, latest) {
+                return cached
+            }
+            return try countAgain(stamp: stamp, first: first, last: last, latest: latest)
+        }
+    }
+
+    private func countAgain(stamp: [Int64], first: Int, last: Int, latest: Bool) throws -> ReportCounts {
         let data = try store.reportData(fromYear: first, toYear: last, latest: latest)
         let loop = try followUp.reportInputs(years: first...last)
         let counts = ReportCounts(stamp: stamp, first: first, last: last, latest: latest, strata: data.strata + loop.strata,

@@ -25,6 +25,15 @@ public final class SchoolHealthServices: Sendable {
     /// The counts the last trend report read, kept while the database is unchanged (`Store.changeStamp`): the
     /// dashboard's filters and downloads build on them without reading every screening again.
     let reportCounts = Mutex<ReportCounts?>(nil)
+    /// Reports built from those counts, by what was asked (at most `builtReportLimit`, all of the counts' stamp):
+    /// a dashboard view asked again is not built again (the build — suppression, intervals, trends — is most of a
+    /// view's time once the counts are kept).
+    let builtReports = Mutex<[BuiltReportKey: TrendReport]>([:])
+    static let builtReportLimit = 32
+    /// The connection screening imports write through (see `importStore`).
+    let importConnection = Mutex<Store?>(nil)
+    /// Held while the counts are read again (see `reportCounts(first:last:latest:)`).
+    let countingLock = Mutex<Int>(0)
 
     public init(store: Store, configDirectory: String, logger: Logger = Logger(label: "schoolhealth"),
                 now: @escaping @Sendable () -> Date = { Date() }) throws(ServiceError) {
@@ -47,6 +56,23 @@ public final class SchoolHealthServices: Sendable {
         do {
             return try SchoolHealthServices(store: try Store.open(path: databasePath), configDirectory: configDirectory, logger: logger, now: now)
         } catch let error as ServiceError { throw error } catch { throw ServiceError(error) }
+    }
+
+    /// Where screening imports write: a second connection to a database file, so that an import's long write
+    /// transaction does not hold up the pages' reads on `store` (SQLite's WAL lets them read the last commit
+    /// meanwhile; `Store.changeStamp` sees the import's commit). An in-memory database has one connection.
+    func importStore() throws(ServiceError) -> Store {
+        if store.path == ":memory:" { return store }
+        if let open = importConnection.withLock({ $0 }) { return open }
+        do {
+            let opened = try Store.open(path: store.path, auditKeyPath: store.auditKeyPath)
+            return importConnection.withLock { kept in
+                if kept == nil { kept = opened }
+                return kept!
+            }
+        } catch {
+            throw ServiceError(error)
+        }
     }
 
     public var reports: ReportService { ReportService(services: self) }
@@ -78,6 +104,16 @@ struct Handoff<Value>: @unchecked Sendable {
 }
 
 /// What a trend report reads from the store for a span of years, and the database state it was read at.
+/// What a built report depends on: the counts' stamp and what was asked.
+struct BuiltReportKey: Hashable, Sendable {
+    var stamp: [Int64]
+    var first: Int, last: Int
+    var schools: [String]
+    var breakdown: String
+    var suppress: Bool
+    var language: String
+}
+
 struct ReportCounts: Sendable {
     var stamp: [Int64]
     var first: Int, last: Int, latest: Bool

@@ -27,6 +27,7 @@ enum Migrations {
         Step(id: "v8-school-profiles", apply: v8),
         Step(id: "v9-roster", apply: v9),
         Step(id: "v10-notices-clinic-results", apply: v10),
+        Step(id: "v11-report-index-tallies", apply: v11),
     ]
 
     static var identifiers: [String] { steps.map(\.id) }
@@ -769,6 +770,61 @@ enum Migrations {
                 source_line  INTEGER
             );
             CREATE INDEX clinic_result_school ON clinic_result(school_code, result_date);
+            """)
+    }
+
+    /// The report's columns join the key index of the vision and spine year tables (a covering index: the report
+    /// reads each year in key order from the index alone, whatever order the file had), and the report's counts
+    /// are kept, with the data generation they were counted at (bumped by every import batch and erasure).
+    static func v11(_ db: Database) throws {
+        let covering = [
+            "vision_screening": "student_id, screening_date, school_year, school_code, grade, sex, complete, myopic, poor_vision, myopia_grade",
+            "spine_screening": "student_id, screening_date, school_year, school_code, grade, sex, complete, lateral_positive, sagittal_abnormal, abnormal",
+        ]
+        for (table, columns) in covering.sorted(by: { $0.key < $1.key }) {
+            for part in try Partitions.all(db, table: table) {
+                try db.execute(sql: "DROP INDEX IF EXISTS \(part.name)_key")
+                try db.execute(sql: "CREATE INDEX \(part.name)_key ON \(part.name)(\(columns))")
+            }
+        }
+        try db.execute(sql: """
+            -- What the report counted last, and when: generation n of the screenings (every import batch and every
+            -- erasure adds one). Counts only, per stratum, as the report shows them; recounted when n has moved on.
+            CREATE TABLE report_generation (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                n  INTEGER NOT NULL
+            );
+            INSERT INTO report_generation (id, n) VALUES (1, 0);
+            CREATE TRIGGER import_batch_moves_report_generation AFTER INSERT ON import_batch
+            BEGIN UPDATE report_generation SET n = n + 1 WHERE id = 1; END;
+            CREATE TABLE report_tally_state (
+                latest     INTEGER PRIMARY KEY,      -- 0: each student-year's first screening counts, 1: the last
+                generation INTEGER NOT NULL
+            );
+            CREATE TABLE report_tally (
+                latest      INTEGER NOT NULL,
+                measure     TEXT    NOT NULL,
+                school_code TEXT    NOT NULL,
+                school_year INTEGER NOT NULL,
+                grade       INTEGER NOT NULL,
+                sex         INTEGER NOT NULL,
+                numerator   INTEGER NOT NULL,
+                denominator INTEGER NOT NULL
+            );
+            CREATE INDEX report_tally_by_year ON report_tally(latest, school_year);
+            CREATE TABLE report_tally_follow (
+                latest      INTEGER NOT NULL,
+                school_code TEXT    NOT NULL,
+                from_year   INTEGER NOT NULL,
+                at_risk     INTEGER NOT NULL,
+                followed    INTEGER NOT NULL,
+                incident    INTEGER NOT NULL
+            );
+            CREATE TABLE report_tally_year (
+                latest      INTEGER NOT NULL,
+                school_year INTEGER NOT NULL,      -- a year some screening was counted in
+                PRIMARY KEY (latest, school_year)
+            );
             """)
     }
 }

@@ -8,25 +8,69 @@ extension Store {
     /// myopia follow-ups between consecutive years. Counts only — no student is identified.
     ///
     /// When a student has several screenings in a school year, the earliest (or, with `latest`, the last)
-    /// counts. Each table is read once, in key order (student, date) — each year's table along its key
-    /// index, the years merged — so one pass also links each student's years for incidence; no sort, and
-    /// memory holds one student at a time.
+    /// counts. The counts of every year are kept in the database (`report_tally`) with the generation of the
+    /// screenings they were counted at; while no import batch or erasure has moved it on, they are read back
+    /// (a few thousand rows) instead of counted again. Counting reads each table once, in key order (student,
+    /// date) along its covering key index — each year's table, the years merged — so one pass also links each
+    /// student's years for incidence; no sort, and memory holds one student at a time.
     public func reportData(fromYear: Int, toYear: Int, latest: Bool = false) throws(StoreError) -> (strata: [StratumCount], followUps: [FollowUpCount]) {
+        let all = try reportCounts(latest: latest)
+        return (all.strata.filter { $0.year >= fromYear && $0.year <= toYear },
+                all.followUps.filter { $0.fromYear >= fromYear && $0.fromYear < toYear })
+    }
+
+    /// The counts of every year: kept ones when they are of the current generation, else counted (and kept).
+    func reportCounts(latest: Bool) throws(StoreError) -> ReportTally.Counts {
+        let kept: (generation: Int64, counts: ReportTally.Counts?) = try run { db in
+            let generation = try ReportTally.generation(db)
+            return (generation, try ReportTally.read(db, latest: latest, generation: generation))
+        }
+        let all: ReportTally.Counts
+        if let counts = kept.counts {
+            all = counts
+        } else {
+            all = try countReport(latest: latest)
+            // Kept for the next report unless the screenings moved on meanwhile (or another writer holds the lock:
+            // then the next report counts again).
+            do {
+                try queue.write { db in
+                    guard try ReportTally.generation(db) == kept.generation else { return }
+                    try ReportTally.write(db, all, latest: latest, generation: kept.generation)
+                }
+            } catch {
+                // Keeping the counts is an optimisation: a failure to keep them changes no answer.
+            }
+        }
+        return all
+    }
+
+    /// A full count of every year, ignoring the kept counts (what the kept counts must always equal).
+    package func recountReport(latest: Bool = false) throws(StoreError) -> (strata: [StratumCount], followUps: [FollowUpCount], years: [Int]) {
+        let c = try countReport(latest: latest)
+        return (c.strata, c.followUps, c.years)
+    }
+
+    /// Whether counts are kept at the screenings' current generation (a report then reads them instead of counting).
+    package func reportCountsAreCurrent(latest: Bool = false) throws(StoreError) -> Bool {
+        try run { db in
+            try Int64.fetchOne(db, sql: "SELECT generation FROM report_tally_state WHERE latest = ?", arguments: [latest]) == ReportTally.generation(db)
+        }
+    }
+
+    /// Counts every year (the kept counts are of all years; a report picks its range from them).
+    func countReport(latest: Bool) throws(StoreError) -> ReportTally.Counts {
         try run { db in
             let connection = db.sqliteConnection
             var aggregate = ReportAggregator()
             func failure(_ rc: Int32) -> StoreError {
                 .sqlite(path: path, code: rc, message: String(cString: sqlite3_errmsg(connection)))
             }
-            /// `sql` prepared, with the report's first and last school year bound to ?1 and ?2.
             func prepared(_ sql: String) throws -> OpaquePointer {
                 var statement: OpaquePointer?
                 guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
                     sqlite3_finalize(statement)
                     throw failure(sqlite3_errcode(connection))
                 }
-                sqlite3_bind_int64(statement, 1, Int64(fromYear))
-                sqlite3_bind_int64(statement, 2, Int64(toYear))
                 return statement
             }
             /// Steps to the next row: false when there is none.
@@ -46,15 +90,14 @@ extension Store {
                 UnsafeBufferPointer(start: sqlite3_column_text(s, i), count: Int(sqlite3_column_bytes(s, i)))
             }
             /// Rows of a table stored by calendar year, as student_id, screening_date, then `columns`, in key order:
-            /// each year's table is read in its key index's order and the years are merged. A date's calendar
-            /// year holds school years `year - 1` and `year`, so only the years in [fromYear, toYear + 1] are read.
-            func scanInKeyOrder(_ table: ScreeningTable, _ columns: String, _ body: (OpaquePointer) -> Void) throws {
+            /// each year's table is read along its key index (which covers `columns`) and the years are merged.
+            func scanInKeyOrder(_ table: ScreeningTable, _ body: (OpaquePointer) -> Void) throws {
                 var cursors: [OpaquePointer] = []
                 defer { for c in cursors { sqlite3_finalize(c) } }
-                for part in try Partitions.all(db, table) where part.year >= fromYear && part.year <= toYear + 1 {
+                let columns = (table.reportColumns ?? []).joined(separator: ", ")
+                for part in try Partitions.all(db, table) {
                     cursors.append(try prepared("""
-                        SELECT student_id, screening_date, \(columns) FROM \(part.name)
-                        WHERE school_year BETWEEN ?1 AND ?2 ORDER BY student_id, screening_date
+                        SELECT student_id, screening_date, \(columns) FROM \(part.name) ORDER BY student_id, screening_date
                         """))
                 }
                 /// A cursor on its current row, with that row's key (valid until the cursor steps).
@@ -73,30 +116,27 @@ extension Store {
                     if let head = try advance(live[next].statement) { live[next] = head } else { live.remove(at: next) }
                 }
             }
+            func row(_ s: OpaquePointer) -> CountedRow {
+                CountedRow(year: Int32(truncatingIfNeeded: sqlite3_column_int64(s, 2)), school: aggregate.intern(bytes(s, 3)),
+                           grade: Int16(truncatingIfNeeded: sqlite3_column_int64(s, 4)), sex: Int8(truncatingIfNeeded: sqlite3_column_int64(s, 5)),
+                           complete: sqlite3_column_int64(s, 6) == 1, a: Int8(truncatingIfNeeded: int(s, 7) ?? -1),
+                           b: Int8(truncatingIfNeeded: int(s, 8) ?? -1), c: Int8(truncatingIfNeeded: int(s, 9) ?? -1))
+            }
 
             // Vision: key order; the counted screening per (student, year); follow-ups per student.
             var student = StudentTracker()
-            try scanInKeyOrder(.vision, "school_year, school_code, grade, sex, complete, myopic, poor_vision, myopia_grade") { s in
-                let row = VisionRow(year: Int(sqlite3_column_int64(s, 2)), school: aggregate.intern(bytes(s, 3)), grade: Int(sqlite3_column_int64(s, 4)),
-                                    sex: Int(sqlite3_column_int64(s, 5)), complete: sqlite3_column_int64(s, 6) == 1, myopic: int(s, 7),
-                                    poorVision: int(s, 8), grade3: int(s, 9) == 3)
-                student.add(id: bytes(s, 0), row: row, latest: latest) { rows in aggregate.vision(rows, toYear: toYear) }
+            try scanInKeyOrder(.vision) { s in
+                student.add(id: bytes(s, 0), row: row(s), latest: latest) { rows in aggregate.vision(rows) }
             }
-            student.finish { rows in aggregate.vision(rows, toYear: toYear) }
+            student.finish { rows in aggregate.vision(rows) }
 
             var spine = StudentTracker()
-            try scanInKeyOrder(.spine, "school_year, school_code, grade, sex, complete, lateral_positive, sagittal_abnormal, abnormal") { s in
-                let row = VisionRow(year: Int(sqlite3_column_int64(s, 2)), school: aggregate.intern(bytes(s, 3)), grade: Int(sqlite3_column_int64(s, 4)),
-                                    sex: Int(sqlite3_column_int64(s, 5)), complete: sqlite3_column_int64(s, 6) == 1,
-                                    myopic: int(s, 7), poorVision: int(s, 8), grade3: int(s, 9) == 1)
-                spine.add(id: bytes(s, 0), row: row, latest: latest) { rows in aggregate.spine(rows) }
+            try scanInKeyOrder(.spine) { s in
+                spine.add(id: bytes(s, 0), row: row(s), latest: latest) { rows in aggregate.spine(rows) }
             }
             spine.finish { rows in aggregate.spine(rows) }
 
-            try scan("""
-                SELECT school_code, school_year, scoring_grade, sex, status, band, bmi_category
-                FROM fitness_test WHERE school_year BETWEEN ?1 AND ?2
-                """) { s in
+            try scan("SELECT school_code, school_year, scoring_grade, sex, status, band, bmi_category FROM fitness_test") { s in
                 aggregate.fitness(school: aggregate.intern(bytes(s, 0)), year: Int(sqlite3_column_int64(s, 1)), grade: Int(sqlite3_column_int64(s, 2)),
                                   sex: Int(sqlite3_column_int64(s, 3)), status: Int(sqlite3_column_int64(s, 4)), band: int(s, 5), bmi: int(s, 6))
             }
@@ -104,31 +144,31 @@ extension Store {
         }
     }
 
-    /// The school years present, oldest first.
+    /// The school years present, oldest first (from the kept counts: every year a screening was counted in).
     public func reportYears() throws(StoreError) -> [Int] {
-        try run { db in
-            try Int.fetchAll(db, sql: """
-                SELECT school_year FROM vision_screening UNION SELECT school_year FROM spine_screening
-                UNION SELECT school_year FROM fitness_test ORDER BY 1
-                """)
+        let kept: [Int]? = try run { db in
+            guard try Int64.fetchOne(db, sql: "SELECT generation FROM report_tally_state WHERE latest = 0") == ReportTally.generation(db) else { return nil }
+            return try Int.fetchAll(db, sql: "SELECT school_year FROM report_tally_year WHERE latest = 0 ORDER BY school_year")
         }
+        if let kept { return kept }
+        return try reportCounts(latest: false).years
     }
 }
 
-/// One screening as the report pass reads it (vision; spine reuses the fields).
-struct VisionRow {
-    var year: Int
-    var school: String
-    var grade: Int
-    var sex: Int
+/// One screening as the report pass reads it. Vision: a = myopic, b = poor-vision band, c = myopia grade;
+/// spine: a = lateral positive, b = sagittal abnormal, c = any abnormality. -1 for NULL.
+struct CountedRow {
+    var year: Int32
+    /// The school's number in `ReportAggregator.schools`.
+    var school: Int32
+    var grade: Int16
+    var sex: Int8
     var complete: Bool
-    var myopic: Int?
-    var poorVision: Int?
-    /// Vision: high myopia. Spine: any abnormality.
-    var grade3: Bool
+    var a: Int8
+    var b: Int8
+    var c: Int8
 }
 
-/// Groups one student's rows (read in key order) and picks the counted screening of each school year.
 /// SQLite's BINARY order of two texts: memcmp, then the shorter first.
 enum ByteOrder {
     static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
@@ -141,14 +181,21 @@ enum ByteOrder {
     }
 }
 
+/// Groups one student's rows (read in key order) and picks the counted screening of each school year.
 struct StudentTracker {
     private var current: [UInt8] = []
-    private var rows: [VisionRow] = []
+    private var rows: [CountedRow] = []
 
-    mutating func add(id: UnsafeBufferPointer<UInt8>, row: VisionRow, latest: Bool, flush: ([VisionRow]) -> Void) {
+    init() {
+        current.reserveCapacity(64)
+        rows.reserveCapacity(16)
+    }
+
+    mutating func add(id: UnsafeBufferPointer<UInt8>, row: CountedRow, latest: Bool, flush: ([CountedRow]) -> Void) {
         if current.withUnsafeBufferPointer({ ByteOrder.compare($0, id) }) != 0 {
             finish(flush)
-            current = Array(id)
+            current.removeAll(keepingCapacity: true)
+            current.append(contentsOf: id)
         }
         if let last = rows.last, last.year == row.year {
             if latest { rows[rows.count - 1] = row }   // key order is date order: the later screening replaces
@@ -157,114 +204,347 @@ struct StudentTracker {
         }
     }
 
-    mutating func finish(_ flush: ([VisionRow]) -> Void) {
+    mutating func finish(_ flush: ([CountedRow]) -> Void) {
         if !rows.isEmpty { flush(rows) }
         rows.removeAll(keepingCapacity: true)
     }
 }
 
-/// Adds up counted screenings into strata.
+/// Adds up counted screenings into strata. Schools are numbered as they come; each stratum's counts are
+/// one slice of a flat array (no allocation per row).
 struct ReportAggregator {
-    struct Key: Hashable { var school: String; var year: Int; var grade: Int; var sex: Int }
-    struct FollowKey: Hashable { var school: String; var year: Int }
-    // Vision: screened, myopic, high, pvScreened, pv, pv1, pv2, pv3 / spine: screened, lateral, sagittal, abnormal /
-    // fitness: scored, good, pass, fail, measured, overweight, obese, tested, exempt.
-    var vision: [Key: [Int]] = [:]
-    var spineCounts: [Key: [Int]] = [:]
-    var fitnessCounts: [Key: [Int]] = [:]
+    struct Key: Hashable { var school: Int32; var year: Int32; var grade: Int16; var sex: Int8 }
+    struct FollowKey: Hashable { var school: Int32; var year: Int32 }
+    /// Vision: screened, myopic, high, pvScreened, pv, pv1, pv2, pv3 / spine: screened, lateral, sagittal, abnormal /
+    /// fitness: scored, good, pass, fail, measured, overweight, obese, tested, exempt.
+    struct Table {
+        let width: Int
+        var slots: [Key: Int] = [:]
+        var counts: [Int] = []
+        init(width: Int) { self.width = width }
+        /// The first of `key`'s counts.
+        mutating func base(_ key: Key) -> Int {
+            if let b = slots[key] { return b }
+            let b = counts.count
+            counts.append(contentsOf: repeatElement(0, count: width))
+            slots[key] = b
+            return b
+        }
+    }
+    var vision = Table(width: 8)
+    var spineCounts = Table(width: 4)
+    var fitnessCounts = Table(width: 9)
     var follow: [FollowKey: (atRisk: Int, followed: Int, incident: Int)] = [:]
-    private var schools: [String] = []
-    private var lastSchool: (bytes: [UInt8], string: String) = ([], "")
+    private(set) var schools: [String] = []
+    /// Every school year a row was read in.
+    var years: Set<Int> = []
+    private var schoolNumbers: [String: Int32] = [:]
+    private var lastSchool: (bytes: [UInt8], number: Int32) = ([], -1)
 
-    /// One String per school code, not one per row.
-    mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        if lastSchool.bytes.withUnsafeBufferPointer({ ByteOrder.compare($0, bytes) }) == 0 { return lastSchool.string }
-        let s = String(decoding: bytes, as: UTF8.self)
-        lastSchool = (Array(bytes), s)
-        return s
+    mutating func intern(_ school: String) -> Int32 {
+        var s = school
+        return s.withUTF8 { intern($0) }
     }
 
-    mutating func vision(_ rows: [VisionRow], toYear: Int) {
+    /// The school's number: one String per school code, not one per row.
+    mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
+        if lastSchool.number >= 0, lastSchool.bytes.withUnsafeBufferPointer({ ByteOrder.compare($0, bytes) }) == 0 { return lastSchool.number }
+        let s = String(decoding: bytes, as: UTF8.self)
+        let number: Int32
+        if let n = schoolNumbers[s] {
+            number = n
+        } else {
+            number = Int32(schools.count)
+            schools.append(s)
+            schoolNumbers[s] = number
+        }
+        lastSchool = (Array(bytes), number)
+        return number
+    }
+
+    mutating func vision(_ rows: [CountedRow]) {
         for (i, r) in rows.enumerated() {
-            let key = Key(school: r.school, year: r.year, grade: r.grade, sex: r.sex)
-            var c = vision[key] ?? Array(repeating: 0, count: 8)
+            years.insert(Int(r.year))
+            let b = vision.base(Key(school: r.school, year: r.year, grade: r.grade, sex: r.sex))
             if r.complete {
-                c[0] += 1
-                if r.myopic == 1 { c[1] += 1 }
-                if r.grade3 { c[2] += 1 }
-                if let pv = r.poorVision {
-                    c[3] += 1
-                    if pv > 0 { c[4] += 1 }
-                    if (1...3).contains(pv) { c[4 + pv] += 1 }
+                vision.counts[b] += 1
+                if r.a == 1 { vision.counts[b + 1] += 1 }
+                if r.c == 3 { vision.counts[b + 2] += 1 }
+                if r.b >= 0 {
+                    vision.counts[b + 3] += 1
+                    if r.b > 0 { vision.counts[b + 4] += 1 }
+                    if (1...3).contains(r.b) { vision.counts[b + 4 + Int(r.b)] += 1 }
                 }
             }
-            vision[key] = c
-            // Incidence: not myopic at a complete screening, followed to the next school year.
-            if r.complete, r.myopic == 0, r.year < toYear {
+            // Incidence: not myopic at a complete screening, followed to the next school year (the last year
+            // counted has no next year: a report drops the follow-ups from its own last year).
+            if r.complete, r.a == 0 {
                 let f = FollowKey(school: r.school, year: r.year)
                 var counts = follow[f] ?? (0, 0, 0)
                 counts.atRisk += 1
                 if i + 1 < rows.count, rows[i + 1].year == r.year + 1, rows[i + 1].complete {
                     counts.followed += 1
-                    if rows[i + 1].myopic == 1 { counts.incident += 1 }
+                    if rows[i + 1].a == 1 { counts.incident += 1 }
                 }
                 follow[f] = counts
             }
         }
     }
 
-    mutating func spine(_ rows: [VisionRow]) {
+    mutating func spine(_ rows: [CountedRow]) {
         for r in rows {
-            let key = Key(school: r.school, year: r.year, grade: r.grade, sex: r.sex)
-            var c = spineCounts[key] ?? Array(repeating: 0, count: 4)
+            years.insert(Int(r.year))
+            let b = spineCounts.base(Key(school: r.school, year: r.year, grade: r.grade, sex: r.sex))
             if r.complete {
-                c[0] += 1
-                if r.myopic == 1 { c[1] += 1 }        // lateral_positive
-                if r.poorVision == 1 { c[2] += 1 }    // sagittal_abnormal
-                if r.grade3 { c[3] += 1 }             // abnormal
+                spineCounts.counts[b] += 1
+                if r.a == 1 { spineCounts.counts[b + 1] += 1 }        // lateral_positive
+                if r.b == 1 { spineCounts.counts[b + 2] += 1 }        // sagittal_abnormal
+                if r.c == 1 { spineCounts.counts[b + 3] += 1 }        // abnormal
             }
-            spineCounts[key] = c
         }
     }
 
-    mutating func fitness(school: String, year: Int, grade: Int, sex: Int, status: Int, band: Int?, bmi: Int?) {
-        let key = Key(school: school, year: year, grade: grade, sex: sex)
-        var c = fitnessCounts[key] ?? Array(repeating: 0, count: 9)
+    mutating func fitness(school: Int32, year: Int, grade: Int, sex: Int, status: Int, band: Int?, bmi: Int?) {
+        years.insert(year)
+        let b = fitnessCounts.base(Key(school: school, year: Int32(truncatingIfNeeded: year), grade: Int16(truncatingIfNeeded: grade), sex: Int8(truncatingIfNeeded: sex)))
         if status == 0 {
-            c[0] += 1
+            fitnessCounts.counts[b] += 1
             if let band {
-                if band <= 1 { c[1] += 1 }
-                if band <= 2 { c[2] += 1 }
-                if band == 3 { c[3] += 1 }
+                if band <= 1 { fitnessCounts.counts[b + 1] += 1 }
+                if band <= 2 { fitnessCounts.counts[b + 2] += 1 }
+                if band == 3 { fitnessCounts.counts[b + 3] += 1 }
             }
         }
         if let bmi {
-            c[4] += 1
-            if bmi == 2 { c[5] += 1 }
-            if bmi == 3 { c[6] += 1 }
+            fitnessCounts.counts[b + 4] += 1
+            if bmi == 2 { fitnessCounts.counts[b + 5] += 1 }
+            if bmi == 3 { fitnessCounts.counts[b + 6] += 1 }
         }
-        c[7] += 1
-        if status == 2 { c[8] += 1 }
-        fitnessCounts[key] = c
+        fitnessCounts.counts[b + 7] += 1
+        if status == 2 { fitnessCounts.counts[b + 8] += 1 }
     }
 
-    func result() -> (strata: [StratumCount], followUps: [FollowUpCount]) {
+    static let visionMeasures = [("myopia", 1, 0), ("high_myopia", 2, 0), ("poor_vision", 4, 3), ("poor_vision_mild", 5, 3),
+                                 ("poor_vision_moderate", 6, 3), ("poor_vision_severe", 7, 3)]
+    static let spineMeasures = [("spine_lateral_positive", 1, 0), ("spine_sagittal_abnormal", 2, 0), ("spine_abnormal", 3, 0)]
+    static let fitnessMeasures = [("fitness_excellent_good", 1, 0), ("fitness_pass", 2, 0), ("fitness_fail", 3, 0),
+                                  ("overweight", 5, 4), ("obesity", 6, 4), ("fitness_exempt", 8, 7)]
+    /// Every measure, in the order counting emits them within a stratum.
+    static let measureOrder = (visionMeasures + spineMeasures + fitnessMeasures).map(\.0)
+    /// 0 vision, 1 spine, 2 fitness: counting emits all of one family before the next.
+    static func family(of measure: String) -> Int {
+        if visionMeasures.contains(where: { $0.0 == measure }) { return 0 }
+        return spineMeasures.contains(where: { $0.0 == measure }) ? 1 : 2
+    }
+
+    func result() -> ReportTally.Counts {
         var out: [StratumCount] = []
-        func emit(_ table: [Key: [Int]], _ measures: [(String, Int, Int)]) {
-            for (k, c) in table.sorted(by: { ($0.key.school, $0.key.year, $0.key.grade, $0.key.sex) < ($1.key.school, $1.key.year, $1.key.grade, $1.key.sex) }) {
-                for (measure, num, den) in measures where c[den] > 0 || c[num] > 0 {
-                    out.append(StratumCount(measure: measure, school: k.school, year: k.year, grade: k.grade, sex: k.sex, numerator: c[num], denominator: c[den]))
+        let schools = self.schools
+        func emit(_ table: Table, _ measures: [(String, Int, Int)]) {
+            let keys = table.slots.keys.sorted {
+                (schools[Int($0.school)], $0.year, $0.grade, $0.sex) < (schools[Int($1.school)], $1.year, $1.grade, $1.sex)
+            }
+            for k in keys {
+                let b = table.slots[k]!
+                let c = table.counts[b..<(b + table.width)]
+                for (measure, num, den) in measures where c[b + den] > 0 || c[b + num] > 0 {
+                    out.append(StratumCount(measure: measure, school: schools[Int(k.school)], year: Int(k.year), grade: Int(k.grade), sex: Int(k.sex),
+                                            numerator: c[b + num], denominator: c[b + den]))
                 }
             }
         }
-        emit(vision, [("myopia", 1, 0), ("high_myopia", 2, 0), ("poor_vision", 4, 3), ("poor_vision_mild", 5, 3),
-                      ("poor_vision_moderate", 6, 3), ("poor_vision_severe", 7, 3)])
-        emit(spineCounts, [("spine_lateral_positive", 1, 0), ("spine_sagittal_abnormal", 2, 0), ("spine_abnormal", 3, 0)])
-        emit(fitnessCounts, [("fitness_excellent_good", 1, 0), ("fitness_pass", 2, 0), ("fitness_fail", 3, 0),
-                             ("overweight", 5, 4), ("obesity", 6, 4), ("fitness_exempt", 8, 7)])
-        let followUps = follow.sorted { ($0.key.school, $0.key.year) < ($1.key.school, $1.key.year) }.map {
-            FollowUpCount(school: $0.key.school, fromYear: $0.key.year, atRisk: $0.value.atRisk, followed: $0.value.followed, incident: $0.value.incident)
+        emit(vision, Self.visionMeasures)
+        emit(spineCounts, Self.spineMeasures)
+        emit(fitnessCounts, Self.fitnessMeasures)
+        let followUps = follow.sorted { (schools[Int($0.key.school)], $0.key.year) < (schools[Int($1.key.school)], $1.key.year) }.map {
+            FollowUpCount(school: schools[Int($0.key.school)], fromYear: Int($0.key.year), atRisk: $0.value.atRisk,
+                          followed: $0.value.followed, incident: $0.value.incident)
         }
-        return (out, followUps)
+        return ReportTally.Counts(strata: out, followUps: followUps, years: years.sorted())
+    }
+}
+
+/// The report's counts kept in the database (`report_tally`, v11), with the generation of the screenings they
+/// were counted at. Every import batch (a trigger on `import_batch`) and every erasure moves the generation on.
+enum ReportTally {
+    struct Counts: Equatable {
+        var strata: [StratumCount]
+        var followUps: [FollowUpCount]
+        var years: [Int]
+
+        /// These counts with `before` taken away and `after` added (the same students' counts before and after
+        /// a write). Strata left empty are dropped, as counting would not emit them; the years stay (a year
+        /// whose last screening was erased keeps an empty column until the next full count).
+        func replacing(_ before: Counts, with after: Counts) -> Counts {
+            struct K: Hashable { var measure: String; var school: String; var year: Int; var grade: Int; var sex: Int }
+            var order: [K] = []
+            var sums: [K: (Int, Int)] = [:]
+            func add(_ list: [StratumCount], _ sign: Int) {
+                for s in list {
+                    let k = K(measure: s.measure, school: s.school, year: s.year, grade: s.grade, sex: s.sex)
+                    if sums[k] == nil { order.append(k) }
+                    let v = sums[k] ?? (0, 0)
+                    sums[k] = (v.0 + sign * s.numerator, v.1 + sign * s.denominator)
+                }
+            }
+            add(strata, 1); add(before.strata, -1); add(after.strata, 1)
+            struct F: Hashable { var school: String; var year: Int }
+            var fOrder: [F] = []
+            var fSums: [F: (Int, Int, Int)] = [:]
+            func addF(_ list: [FollowUpCount], _ sign: Int) {
+                for f in list {
+                    let k = F(school: f.school, year: f.fromYear)
+                    if fSums[k] == nil { fOrder.append(k) }
+                    let v = fSums[k] ?? (0, 0, 0)
+                    fSums[k] = (v.0 + sign * f.atRisk, v.1 + sign * f.followed, v.2 + sign * f.incident)
+                }
+            }
+            addF(followUps, 1); addF(before.followUps, -1); addF(after.followUps, 1)
+            // The order counting gives: by kind of measure as emitted, then school, year, grade, sex.
+            let rank = Dictionary(ReportAggregator.measureOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            let strata = order.filter { sums[$0]!.0 != 0 || sums[$0]!.1 != 0 }
+                .sorted { a, b in
+                    let ka = ReportAggregator.family(of: a.measure), kb = ReportAggregator.family(of: b.measure)
+                    if ka != kb { return ka < kb }
+                    if (a.school, a.year, a.grade, a.sex) != (b.school, b.year, b.grade, b.sex) { return (a.school, a.year, a.grade, a.sex) < (b.school, b.year, b.grade, b.sex) }
+                    return rank[a.measure, default: 0] < rank[b.measure, default: 0]
+                }
+                .map { StratumCount(measure: $0.measure, school: $0.school, year: $0.year, grade: $0.grade, sex: $0.sex, numerator: sums[$0]!.0, denominator: sums[$0]!.1) }
+            let follow = fOrder.filter { fSums[$0]!.0 != 0 || fSums[$0]!.1 != 0 || fSums[$0]!.2 != 0 }
+                .sorted { ($0.school, $0.year) < ($1.school, $1.year) }
+                .map { FollowUpCount(school: $0.school, fromYear: $0.year, atRisk: fSums[$0]!.0, followed: fSums[$0]!.1, incident: fSums[$0]!.2) }
+            return Counts(strata: strata, followUps: follow, years: Array(Set(years).union(after.years)).sorted())
+        }
+    }
+
+    static func generation(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT n FROM report_generation WHERE id = 1") ?? 0
+    }
+
+    /// Marks every kept count out of date (in the caller's transaction).
+    static func moveOn(_ db: Database) throws {
+        try db.execute(sql: "UPDATE report_generation SET n = n + 1 WHERE id = 1")
+    }
+
+    /// The counts kept at `generation`, or nil when there are none at it.
+    static func read(_ db: Database, latest: Bool, generation: Int64) throws -> Counts? {
+        guard try Int64.fetchOne(db, sql: "SELECT generation FROM report_tally_state WHERE latest = ?", arguments: [latest]) == generation else { return nil }
+        let strata = try Row.fetchAll(db, sql: """
+            SELECT measure, school_code, school_year, grade, sex, numerator, denominator FROM report_tally WHERE latest = ? ORDER BY rowid
+            """, arguments: [latest]).map {
+            StratumCount(measure: $0[0], school: $0[1], year: $0[2], grade: $0[3], sex: $0[4], numerator: $0[5], denominator: $0[6])
+        }
+        let follow = try Row.fetchAll(db, sql: """
+            SELECT school_code, from_year, at_risk, followed, incident FROM report_tally_follow WHERE latest = ? ORDER BY rowid
+            """, arguments: [latest]).map {
+            FollowUpCount(school: $0[0], fromYear: $0[1], atRisk: $0[2], followed: $0[3], incident: $0[4])
+        }
+        let years = try Int.fetchAll(db, sql: "SELECT school_year FROM report_tally_year WHERE latest = ? ORDER BY school_year", arguments: [latest])
+        return Counts(strata: strata, followUps: follow, years: years)
+    }
+
+    /// What `students` add to the counts (each student's counts depend on that student's rows alone: the counted
+    /// screening of each year, and the follow-up from one year to the next), read along the key indexes.
+    /// Tables in `skipping` are left out (a table being bulk-loaded has no index yet, and held nothing before).
+    static func add(_ db: Database, students: some Collection<String>, skipping: Set<String> = [], into aggregate: inout ReportAggregator) throws {
+        let parts = [ScreeningTable.vision.name: try Partitions.all(db, .vision), ScreeningTable.spine.name: try Partitions.all(db, .spine)]
+        let fitnessParts = try Partitions.all(db, .fitness)
+        func rows(_ table: ScreeningTable, _ student: String, _ body: (Row) -> Void) throws {
+            guard let columns = table.reportColumns else { return }
+            for part in parts[table.name] ?? [] where !skipping.contains(part.name) {
+                let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
+                    SELECT screening_date, \(columns.joined(separator: ", ")) FROM \(part.name) WHERE student_id = ? ORDER BY screening_date
+                    """), arguments: [student])
+                while let row = try cursor.next() { body(row) }
+            }
+        }
+        func counted(_ row: Row) -> CountedRow {
+            CountedRow(year: Int32(row[1] as Int), school: aggregate.intern(row[2] as String), grade: Int16(row[3] as Int), sex: Int8(row[4] as Int),
+                       complete: (row[5] as Int) == 1, a: Int8((row[6] as Int?) ?? -1), b: Int8((row[7] as Int?) ?? -1), c: Int8((row[8] as Int?) ?? -1))
+        }
+        for student in students {
+            let id = Array(student.utf8)
+            try id.withUnsafeBufferPointer { id in
+                // Each year's table in year order, each by date: the student's rows in date order.
+                for (table, isVision) in [(ScreeningTable.vision, true), (.spine, false)] {
+                    var tracker = StudentTracker()
+                    func flush(_ rows: [CountedRow]) { if isVision { aggregate.vision(rows) } else { aggregate.spine(rows) } }
+                    try rows(table, student) { row in
+                        let r = counted(row)
+                        tracker.add(id: id, row: r, latest: false, flush: flush)
+                    }
+                    tracker.finish(flush)
+                }
+            }
+            for part in fitnessParts where !skipping.contains(part.name) {
+                let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
+                    SELECT school_code, school_year, scoring_grade, sex, status, band, bmi_category FROM \(part.name) WHERE student_id = ?
+                    """), arguments: [student])
+                while let r = try cursor.next() {
+                    aggregate.fitness(school: aggregate.intern(r[0] as String), year: r[1], grade: r[2], sex: r[3], status: r[4], band: r[5], bmi: r[6])
+                }
+            }
+        }
+    }
+
+
+    /// Kept counts carried across a write of a few students' rows: what those students counted before the write
+    /// is taken away and what they count after it is added, in the write's own transaction, so that the next
+    /// report reads counts that equal a full count without making one. A write of more students than
+    /// `studentLimit` (a county's whole year) leaves the counts to the next report's full count instead.
+    struct Carry {
+        static let studentLimit = 20_000
+        /// A file larger than this is not carried (about 50,000 rows): it is sure to pass the limit.
+        static let fileBytesLimit = 6 << 20
+        let kept: Counts
+        private var before = ReportAggregator()
+        private(set) var students: Set<String> = []
+
+        /// The counts kept at the database's current generation, to carry (nil when none are kept at it).
+        static func begin(_ db: Database) throws -> Carry? {
+            guard let kept = try ReportTally.read(db, latest: false, generation: try ReportTally.generation(db)) else { return nil }
+            return Carry(kept: kept)
+        }
+
+        private init(kept: Counts) { self.kept = kept }
+
+        /// Records `student`'s counts before the write touches their rows (call before each first write of a
+        /// student). False when the write has grown past the limit: stop carrying.
+        mutating func touch(_ db: Database, student: String, skipping: Set<String>) throws -> Bool {
+            guard !students.contains(student) else { return true }
+            guard students.count < Self.studentLimit else { return false }
+            students.insert(student)
+            try ReportTally.add(db, students: [student], skipping: skipping, into: &before)
+            return true
+        }
+
+        /// Keeps the carried counts at the database's current generation (after the write moved it on).
+        func finish(_ db: Database) throws {
+            var after = ReportAggregator()
+            try ReportTally.add(db, students: students, into: &after)
+            try ReportTally.write(db, kept.replacing(before.result(), with: after.result()), latest: false, generation: try ReportTally.generation(db))
+        }
+    }
+
+    static func write(_ db: Database, _ counts: Counts, latest: Bool, generation: Int64) throws {
+        try db.execute(sql: "DELETE FROM report_tally WHERE latest = ?", arguments: [latest])
+        try db.execute(sql: "DELETE FROM report_tally_follow WHERE latest = ?", arguments: [latest])
+        try db.execute(sql: "DELETE FROM report_tally_year WHERE latest = ?", arguments: [latest])
+        for y in counts.years {
+            try db.execute(sql: "INSERT INTO report_tally_year (latest, school_year) VALUES (?, ?)", arguments: [latest, y])
+        }
+        let stratum = try db.makeStatement(sql: """
+            INSERT INTO report_tally (latest, measure, school_code, school_year, grade, sex, numerator, denominator) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for s in counts.strata {
+            try stratum.execute(arguments: [latest, s.measure, s.school, s.year, s.grade, s.sex, s.numerator, s.denominator])
+        }
+        let follow = try db.makeStatement(sql: """
+            INSERT INTO report_tally_follow (latest, school_code, from_year, at_risk, followed, incident) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        for f in counts.followUps {
+            try follow.execute(arguments: [latest, f.school, f.fromYear, f.atRisk, f.followed, f.incident])
+        }
+        try db.execute(sql: "INSERT OR REPLACE INTO report_tally_state (latest, generation) VALUES (?, ?)", arguments: [latest, generation])
     }
 }

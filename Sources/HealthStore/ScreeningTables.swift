@@ -48,15 +48,23 @@ struct ScreeningTable {
     let name: String
     let columns: [Column]
     var year: YearKey? = nil
+    /// The columns the trend report reads besides the key. When set, the key index carries them too (a
+    /// covering index): the report then reads each year in key order from the index alone, sequentially,
+    /// whatever order the rows were written in (a file sorted by class, not by student, had made every row a
+    /// random read: 7.1 s for a million rows here against 2.2 s with the index). Such an index is not
+    /// declared unique (its rows are longer than the key): the writer looks a key up before it inserts, and a
+    /// bulk load checks for repeated keys after the rebuild.
+    var reportColumns: [String]? = nil
 
     var keyColumns: [Column] { columns.filter { $0.role == .key } }
     var payloadColumns: [Column] { columns.filter { $0.role == .payload } }
     /// Every column but `id`, in insert order: the values, then batch_id and source_line.
     var storedColumns: [String] { columns.map(\.name) + ["batch_id", "source_line"] }
 
-    /// The unique key index of the physical table `physical`.
+    /// The key index of the physical table `physical`: unique on the key, or the key and the report's columns.
     func keyIndex(on physical: String) -> IndexSpec {
-        IndexSpec(name: "\(physical)_key", table: physical, columns: keyColumns.map(\.name), unique: true)
+        IndexSpec(name: "\(physical)_key", table: physical, columns: keyColumns.map(\.name) + (reportColumns ?? []),
+                  unique: reportColumns == nil)
     }
 
     /// The tables stored by year.
@@ -102,8 +110,8 @@ struct ScreeningTable {
             Column(name: "class_code", type: "TEXT", role: .payload, notNull: false),
             Column(name: "orthok", type: "INTEGER", role: .payload, notNull: false),
         ],
-        // Reports scan the table (a million rows in well under a second); only the import key is indexed.
-        year: .calendarYearOfDate)
+        year: .calendarYearOfDate,
+        reportColumns: ["school_year", "school_code", "grade", "sex", "complete", "myopic", "poor_vision", "myopia_grade"])
 
     static func columns(_ role: Column.Role, _ specs: [(String, String)], notNull: Set<String> = []) -> [Column] {
         specs.map { Column(name: $0.0, type: $0.1, role: role, notNull: notNull.contains($0.0)) }
@@ -138,7 +146,8 @@ struct ScreeningTable {
                 ("sagittal_result", "INTEGER"), ("sagittal_degree", "INTEGER"),
             ])
             + columns(.derived, [("postural", "INTEGER")]),
-        year: .calendarYearOfDate)
+        year: .calendarYearOfDate,
+        reportColumns: ["school_year", "school_code", "grade", "sex", "complete", "lateral_positive", "sagittal_abnormal", "abnormal"])
 
     /// Psychological screening scores (no item text), one per student, date and instrument.
     static let psych = ScreeningTable(

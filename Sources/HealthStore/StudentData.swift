@@ -72,6 +72,8 @@ extension Store {
         defer { reportInputsChanged() }
         return try serveDataRequest(actor: actor, student: student, at: requested, refusal: "refused erasure") { db, now, school in
                 var report = ErasureReport(screeningRows: 0, closedCases: 0, openCasesKept: 0)
+                var carry = try ReportTally.Carry.begin(db)
+                if try carry?.touch(db, student: student, skipping: []) == false { carry = nil }
                 for t in try Self.studentTables(db) {
                     let ids = try Int64.fetchAll(db, sql: "SELECT rowid FROM \(t.quotedDatabaseIdentifier) WHERE student_id = ? AND school_code = ?", arguments: [student, school])
                     guard !ids.isEmpty else { continue }
@@ -83,6 +85,10 @@ extension Store {
                     }
                     try db.execute(sql: "DELETE FROM \(t.quotedDatabaseIdentifier) WHERE student_id = ? AND school_code = ?", arguments: [student, school])
                     report.screeningRows += ids.count
+                }
+                if report.screeningRows > 0 {
+                    try ReportTally.moveOn(db)
+                    try carry?.finish(db)
                 }
                 var subjects: [AuditSubject] = []
                 let closed = try Int64.fetchAll(db, sql: "SELECT id FROM psych_case WHERE student_id = ? AND school_code = ? AND state = 'closed' ORDER BY id", arguments: [student, school])

@@ -102,7 +102,7 @@ struct ConcurrencyTests {
             #expect(try store.counts().screenings == inserted.reduce(0, +))
             #expect(try store.counts().batches == files.count)
             #expect(try store.integrityCheck() == "ok")
-            #expect(try store.appliedMigrations().count == 10)
+            #expect(try store.appliedMigrations().count == 11)
         }
     }
 

@@ -13,11 +13,12 @@ struct StoreTests {
         let store = try Store.open(path: path)
         #expect(try store.appliedMigrations() == ["v1-batches-vision-revisions", "v2-spine-fitness", "v3-psych-cases-audit", "v4-screenings-by-year",
                                                    "v5-layouts-schools", "v6-accounts-keyed-audit", "v7-uploads",
-                                                   "v8-school-profiles", "v9-roster", "v10-notices-clinic-results"])
+                                                   "v8-school-profiles", "v9-roster", "v10-notices-clinic-results",
+                                                   "v11-report-index-tallies"])
         #expect(try store.integrityCheck() == "ok")
         #expect(try store.debugRows("PRAGMA journal_mode")[0][0] == "wal")
         // Opening again is a no-op.
-        #expect(try Store.open(path: path).appliedMigrations().count == 10)
+        #expect(try Store.open(path: path).appliedMigrations().count == 11)
     }
 
     @Test("v4 moves each screening table into one table per year: rows, revisions and the key survive; ids by year")
@@ -46,11 +47,14 @@ struct StoreTests {
                                     "vision_screening", "vision_screening_2023", "vision_screening_2023_key",
                                     "vision_screening_2024", "vision_screening_2024_key", "vision_screening_readable"])
         #expect(try store.debugRows("SELECT v.screening_date FROM revision r JOIN vision_screening_readable v ON v.id = r.row_id") == [["2024-03-01"]])
-        // The key still holds in every year's table, and new rows get ids of their own year.
+        // The key still holds in every year's table (unique for fitness; vision's and spine's key index is a covering
+        // one since v11, and the writer looks a key up before it inserts), and new rows get ids of their own year.
         try store.queue.write { db in
             #expect(throws: DatabaseError.self) {
-                try db.execute(sql: "INSERT INTO vision_screening_2024 (student_id, screening_date, school_year, school_code, grade, sex, glasses, complete, batch_id, source_line) VALUES ('s1', '2024-03-01', 2023, 'S', 11, 1, 0, 1, 1, 9)")
+                try db.execute(sql: "INSERT INTO fitness_test_2023 (student_id, school_year, school_code, grade, scoring_grade, sex, exempt, status, provenance, batch_id, source_line) VALUES ('s1', 2023, 'S', 11, 11, 1, 0, 0, 0, 1, 3)")
             }
+            #expect(try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE name = 'vision_screening_2024_key'")
+                    == "CREATE INDEX vision_screening_2024_key ON vision_screening_2024(student_id, screening_date, school_year, school_code, grade, sex, complete, myopic, poor_vision, myopia_grade)")
             try db.execute(sql: "INSERT INTO vision_screening_2024 (student_id, screening_date, school_year, school_code, grade, sex, glasses, complete, batch_id, source_line) VALUES ('s3', '2024-03-01', 2023, 'S', 11, 1, 0, 1, 1, 9)")
             #expect(db.lastInsertedRowID == 2024_000_000_003)
         }
