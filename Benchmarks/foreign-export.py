@@ -43,11 +43,19 @@ def decimal(cell):
 def main():
     src, dst = sys.argv[1], sys.argv[2]
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
-    with open(src, encoding="utf-8-sig", newline="") as f:
+    with open(src, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")   # the generator writes some years as Excel on Chinese Windows does
+    import io
+    with io.StringIO(text, newline="") as f:
         rows = csv.reader(f)
         head = next(rows)
         where = {name: next(head.index(h) for h in SOURCE[name] if h in head) for name in SOURCE}
         sex = {"1": "M", "2": "F", "男": "M", "女": "F"}
+        # (an input column the English layout does not have, e.g. 姓名, is dropped: a name column is written anew)
         out = []
         for n, r in enumerate(rows):
             if len(r) != len(head):

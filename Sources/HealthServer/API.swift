@@ -61,8 +61,10 @@ struct API {
                  parameters: [.query("from", .year), .query("to", .year), .query("school", .string),
                               .query("by", .object(["type": "string", "enum": ["none", "sex", "stage", "grade"]]))]) { api, request, context, actor in
             guard Access.canReadReports(actor) else { throw ServiceError(.forbidden, key: "error.forbidden") }
-            let report = try await api.app.services.reports.trends(try Pages(app: api.app).trendRequest(request, context, actor: actor))
-            return Web.json(report)
+            let data = try await api.app.services.reports.encoded(try Pages(app: api.app).trendRequest(request, context, actor: actor), format: "api-json") {
+                try Web.jsonEncoder.encode($0)
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         },
         Endpoint(method: .get, path: "/api/queue", summary: "Open cases in the account's scope, most urgent first", parameters: [.query("limit", .object(["type": "integer", "minimum": 1, "maximum": 500]))]) { api, request, _, actor in
             let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 50

@@ -28,44 +28,22 @@ extension Pages {
     func dashboard(_ request: Request, _ context: WebContext) async throws -> Response {
         let session = try app.requireSession(context)
         guard Access.canReadReports(session.actor) else { throw ServiceError(.forbidden, key: "error.forbidden") }
-        let t = { (k: String, a: [String: String]) in app.t(k, a, context) }
+        let t: @Sendable (String, [String: String]) -> String = { (k: String, a: [String: String]) in app.t(k, a, context) }
         let trend = try trendRequest(request, context, actor: session.actor)
-        let schoolList = try await app.services.accounts.schools()
         let result = await Result(catching: { () async throws(ServiceError) -> TrendReport in try await app.services.reports.trends(trend) })
         if case .failure(let e) = result, e.code == .notFound {
             return page(context, title: t("dashboard.title", [:]), "<p>\(t("dashboard.noData", [:]))</p>")
         }
         let report = try result.get()
+        // The schools as the report read them (in the same read as its stamp), by code.
+        let schoolList = report.schoolNames.sorted { $0.key < $1.key }.map { (code: $0.key, name: $0.value) }
         let zh = context.language == .zh
         let years = report.years
         let last = years.last ?? 0
         let measures = Measure.all.filter { m in report.cells.contains { $0.measure == m.id } }
         let areas = report.areas
-        func label(_ area: String) -> String { area == countyArea ? t("county", [:]) : (report.schoolNames[area].map { "\(area) \($0)" } ?? area) }
-        func pct(_ v: Double?) -> String { v.map { String(format: "%.1f %%", $0 * 100) } ?? "—" }
-        var tables: [HTML] = []
-        for m in measures {
-            var rows: [HTML] = []
-            for area in areas {
-                for cell in report.cells where cell.measure == m.id && cell.area == area && cell.year == last {
-                    let group = [cell.grade.map { zh ? "\($0) 年级代码" : "grade \($0)" }, cell.sex.map { $0 == 1 ? (zh ? "男" : "boys") : (zh ? "女" : "girls") }]
-                        .compactMap { $0 }.joined(separator: " ")
-                    let change = report.changes.first { $0.measure == m.id && $0.area == area && $0.toYear == last && cell.grade == nil && cell.sex == nil }
-                    rows.append("""
-                        <tr><td>\(label(area))\(group.isEmpty ? .empty : " · \(group)" as HTML)</td>
-                        <td class="num">\(cell.suppressed ? "*" : pct(cell.rate))</td>
-                        <td class="num">\(cell.lower != nil && !cell.suppressed ? "\(pct(cell.lower)) – \(pct(cell.upper))" : "—")</td>
-                        <td class="num">\(cell.numerator.map(String.init) ?? "*")</td><td class="num">\(cell.denominator.map(String.init) ?? "*")</td>
-                        <td class="num">\(change?.differencePP.map { String(format: "%+.1f", $0) } ?? "—")</td></tr>
-                        """)
-                }
-            }
-            tables.append("""
-                <h2>\(zh ? m.chinese : m.label) · \(String(last))</h2>
-                <table class="rates"><thead><tr><th>\(t("col.area", [:]))</th><th>\(t("col.rate", [:]))</th><th>\(t("col.interval", [:]))</th>
-                <th>\(t("col.numerator", [:]))</th><th>\(t("col.denominator", [:]))</th><th>\(t("col.change", [:]))</th></tr></thead><tbody>\(rows)</tbody></table>
-                """)
-        }
+        @Sendable func label(_ area: String) -> String { area == countyArea ? t("county", [:]) : (report.schoolNames[area].map { "\(area) \($0)" } ?? area) }
+        @Sendable func pct(_ v: Double?) -> String { v.map { String(format: "%.1f %%", $0 * 100) } ?? "—" }
         let targets: [HTML] = report.targets.filter { $0.year == last }.map { r in
             let status: HTML
             switch r.status {
@@ -88,10 +66,40 @@ extension Pages {
         let breakdowns: [HTML] = ["", "grade", "sex", "grade,sex"].map { b in
             "<option value=\"\(b)\"\(trend.breakdown.rawValue == b || (b.isEmpty && trend.breakdown == .none) ? " selected" : "")>\(t("dashboard.breakdown." + (b.isEmpty ? "none" : b), [:]))</option>"
         }
-        // The HTML report's charts (inline SVG, no script): the county and at most the first 12 areas chosen.
-        let words = app.services.reports.words(context.language)
-        let charts: [HTML] = areas.prefix(13).map { area in
-            "<div class=\"card chart\"><h3>\(label(area))</h3>\(HTML(raw: report.trendChartSVG(area: area, words: words)))</div>"
+        // The part of the page that is the report (charts, ranking, tables: most of the page's time) is kept with
+        // the built report, by language: a view asked again is not drawn again while the database is unchanged.
+        let language = context.language
+        let fragment = try await app.services.reports.encoded(trend, format: "dashboard-html-\(language.rawValue)") { report in
+            var tables: [HTML] = []
+            for m in measures {
+                var rows: [HTML] = []
+                for area in areas {
+                    for cell in report.cells where cell.measure == m.id && cell.area == area && cell.year == last {
+                        let group = [cell.grade.map { zh ? "\($0) 年级代码" : "grade \($0)" }, cell.sex.map { $0 == 1 ? (zh ? "男" : "boys") : (zh ? "女" : "girls") }]
+                            .compactMap { $0 }.joined(separator: " ")
+                        let change = report.changes.first { $0.measure == m.id && $0.area == area && $0.toYear == last && cell.grade == nil && cell.sex == nil }
+                        rows.append("""
+                            <tr><td>\(label(area))\(group.isEmpty ? .empty : " · \(group)" as HTML)</td>
+                            <td class="num">\(cell.suppressed ? "*" : pct(cell.rate))</td>
+                            <td class="num">\(cell.lower != nil && !cell.suppressed ? "\(pct(cell.lower)) – \(pct(cell.upper))" : "—")</td>
+                            <td class="num">\(cell.numerator.map(String.init) ?? "*")</td><td class="num">\(cell.denominator.map(String.init) ?? "*")</td>
+                            <td class="num">\(change?.differencePP.map { String(format: "%+.1f", $0) } ?? "—")</td></tr>
+                            """)
+                    }
+                }
+                tables.append("""
+                    <h2>\(zh ? m.chinese : m.label) · \(String(last))</h2>
+                    <table class="rates"><thead><tr><th>\(t("col.area", [:]))</th><th>\(t("col.rate", [:]))</th><th>\(t("col.interval", [:]))</th>
+                    <th>\(t("col.numerator", [:]))</th><th>\(t("col.denominator", [:]))</th><th>\(t("col.change", [:]))</th></tr></thead><tbody>\(rows)</tbody></table>
+                    """)
+            }
+            // The HTML report's charts (inline SVG, no script): the county and at most the first 12 areas chosen.
+            let words = app.services.reports.words(context.language)
+            let charts: [HTML] = areas.prefix(13).map { area in
+                "<div class=\"card chart\"><h3>\(label(area))</h3>\(HTML(raw: report.trendChartSVG(area: area, words: words)))</div>"
+            }
+            let page: HTML = "<div class=\"charts\">\(charts)</div>\(HTML(raw: report.rankingSVG(words: words)))\(tables)"
+            return Data(page.text.utf8)
         }
         let legend: HTML = "<p class=\"hint\">\(t("dashboard.chartLegend", [:]))</p>"
         let query = request.uri.query.map { "?" + $0 } ?? ""
@@ -108,9 +116,8 @@ extension Pages {
             <a href="/reports/trends.csv\(query)">CSV</a> · <a href="/reports/trends.json\(query)">JSON</a> · <a href="/reports/trends.html\(query)">HTML</a></p>
             <div class="card"><h2>\(t("dashboard.targets", [:]))</h2><table id="targets"><tbody>\(targets)</tbody></table></div>
             \(counts)
-            <h2>\(t("dashboard.charts", [:]))</h2>\(legend)<div class="charts">\(charts)</div>
-            \(HTML(raw: report.rankingSVG(words: words)))
-            \(tables)
+            <h2>\(t("dashboard.charts", [:]))</h2>\(legend)
+            \(HTML(raw: String(decoding: fragment, as: UTF8.self)))
             """)
     }
 

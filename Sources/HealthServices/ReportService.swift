@@ -2,7 +2,7 @@ import HealthCore
 import HealthIngest
 public import HealthAnalytics
 public import HealthRisk
-import Foundation
+public import Foundation
 import Synchronization
 import HealthStore
 
@@ -34,6 +34,28 @@ public struct ReportService: Sendable {
     let services: SchoolHealthServices
 
     public func trends(_ request: TrendRequest) async throws(ServiceError) -> TrendReport {
+        try await built(request).report
+    }
+
+    /// The report as `encode` writes it (e.g. the API's JSON), kept with the built report: the same question is
+    /// not encoded again while the database and the schools' names are unchanged.
+    public func encoded(_ request: TrendRequest, format: String, _ encode: @escaping @Sendable (TrendReport) throws -> Data) async throws(ServiceError) -> Data {
+        let (key, report) = try await built(request)
+        let rendered = RenderedReportKey(built: key, format: format, names: report.schoolNames.sorted { $0.key < $1.key }.map { $0.key + "=" + $0.value })
+        if let data = services.renderedReports.withLock({ $0[rendered] }) { return data }
+        let services = self.services
+        return try await offload {
+            let data = try encode(report)
+            services.renderedReports.withLock { kept in
+                kept = kept.filter { $0.key.built.stamp == key.stamp }
+                if kept.count >= SchoolHealthServices.builtReportLimit { kept.removeAll() }
+                kept[rendered] = data
+            }
+            return data
+        }
+    }
+
+    func built(_ request: TrendRequest) async throws(ServiceError) -> (key: BuiltReportKey, report: TrendReport) {
         let services = self.services
         return try await offload {
             let store = services.store
@@ -48,18 +70,20 @@ public struct ReportService: Sendable {
                 }
                 try store.recordEvent(actor: actor, action: "report without suppression", detail: request.purpose)
             }
-            let available = try store.reportYears()
+            let state = try store.reportState()
+            let available = try state.years ?? store.reportYears()
             guard let first = request.from ?? available.first, let last = request.to ?? available.last else {
                 throw ServiceError(.notFound, key: "dashboard.noData", message: "\(store.path): no screenings to report on")
             }
             guard first <= last else { throw ServiceError(.invalid, key: "error.badRequest", message: "the first year \(first) is after the last \(last)") }
             let settings = services.reportSettings
-            let counts = try services.reportCounts(first: first, last: last, latest: settings.countScreening == "latest")
+            let counts = try services.reportCounts(first: first, last: last, latest: settings.countScreening == "latest", stamp: state.stamp)
+            let names = Dictionary(uniqueKeysWithValues: state.schools.map { ($0.code, $0.name) })
             let key = BuiltReportKey(stamp: counts.stamp, first: first, last: last, schools: request.schools, breakdown: request.breakdown.rawValue,
                                      suppress: request.suppress, language: request.language.rawValue)
             if var built = services.builtReports.withLock({ $0[key] }) {
-                built.schoolNames = Dictionary(uniqueKeysWithValues: try store.schools().map { ($0.code, $0.name) })
-                return built
+                built.schoolNames = names
+                return (key, built)
             }
             var builder = TrendReportBuilder(settings: settings, years: Array(first...last), schools: request.schools.isEmpty ? nil : request.schools,
                                              breakdown: request.breakdown, suppress: request.suppress)
@@ -69,13 +93,13 @@ public struct ReportService: Sendable {
                                        ruleVersions: ["vision": config.vision.versionTag, "spine": config.spine.versionTag,
                                                       "fitness": config.fitness.versionTag, "report": settings.version,
                                                       "follow-up": config.followUp.versionTag])
-            report.schoolNames = Dictionary(uniqueKeysWithValues: try store.schools().map { ($0.code, $0.name) })
+            report.schoolNames = names
             services.builtReports.withLock { built in
                 built = built.filter { $0.key.stamp == key.stamp }
                 if built.count >= SchoolHealthServices.builtReportLimit { built.removeAll() }
                 built[key] = report
             }
-            return report
+            return (key, report)
         }
     }
 
@@ -103,8 +127,8 @@ public struct ReportService: Sendable {
 extension SchoolHealthServices {
     /// The report's counts for the years: the cached ones while the database is unchanged, else read again. The
     /// stamp is read before the counts, so a change while they are read only makes the next call read again.
-    func reportCounts(first: Int, last: Int, latest: Bool) throws -> ReportCounts {
-        let stamp = try store.changeStamp()
+    func reportCounts(first: Int, last: Int, latest: Bool, stamp given: [Int64]? = nil) throws -> ReportCounts {
+        let stamp = try given ?? store.changeStamp()
         if let cached = reportCounts.withLock({ $0 }), cached.stamp == stamp, (cached.first, cached.last, cached.latest) == (first, last, latest) {
             return cached
         }

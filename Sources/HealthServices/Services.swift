@@ -30,6 +30,8 @@ public final class SchoolHealthServices: Sendable {
     /// view's time once the counts are kept).
     let builtReports = Mutex<[BuiltReportKey: TrendReport]>([:])
     static let builtReportLimit = 32
+    /// Those reports as the API sent them (by report, format and the schools' names).
+    let renderedReports = Mutex<[RenderedReportKey: Data]>([:])
     /// The connection screening imports write through (see `importStore`).
     let importConnection = Mutex<Store?>(nil)
     /// Held while the counts are read again (see `reportCounts(first:last:latest:)`).
@@ -112,6 +114,12 @@ struct BuiltReportKey: Hashable, Sendable {
     var breakdown: String
     var suppress: Bool
     var language: String
+}
+
+struct RenderedReportKey: Hashable, Sendable {
+    var built: BuiltReportKey
+    var format: String
+    var names: [String]
 }
 
 struct ReportCounts: Sendable {

@@ -2,6 +2,7 @@ public import HealthCore
 internal import GRDB
 internal import CSQLite
 import Foundation
+import Synchronization
 
 extension Store {
     /// Numerators and denominators of every report measure, per school, year, grade and sex, and the
@@ -142,6 +143,18 @@ extension Store {
             }
             return aggregate.result()
         }
+    }
+
+    /// What a report view reads before anything else, in one read: the change stamp, the years of the kept counts
+    /// (nil when they are out of date) and the schools.
+    public func reportState() throws(StoreError) -> (stamp: [Int64], years: [Int]?, schools: [School]) {
+        let read: (Int64, [Int]?, [School]) = try run { db in
+            let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+            let current = try Int64.fetchOne(db, sql: "SELECT generation FROM report_tally_state WHERE latest = 0") == ReportTally.generation(db)
+            let years = current ? try Int.fetchAll(db, sql: "SELECT school_year FROM report_tally_year WHERE latest = 0 ORDER BY school_year") : nil
+            return (version, years, try schoolRows(db))
+        }
+        return ([read.0, Int64(reportGeneration.load(ordering: .acquiring))], read.1, read.2)
     }
 
     /// The school years present, oldest first (from the kept counts: every year a screening was counted in).
@@ -493,9 +506,10 @@ enum ReportTally {
     /// report reads counts that equal a full count without making one. A write of more students than
     /// `studentLimit` (a county's whole year) leaves the counts to the next report's full count instead.
     struct Carry {
-        static let studentLimit = 20_000
-        /// A file larger than this is not carried (about 50,000 rows): it is sure to pass the limit.
-        static let fileBytesLimit = 6 << 20
+        static let studentLimit = 10_000
+        /// A file larger than this (about 10,000 rows, more than a school's year) is not carried: looking up each
+        /// student's counts before and after would hold the write lock longer than counting at the next report.
+        static let fileBytesLimit = 1 << 20
         let kept: Counts
         private var before = ReportAggregator()
         private(set) var students: Set<String> = []

@@ -46,7 +46,7 @@ extension Store {
         }
     }
 
-    private func schoolRows(_ db: Database) throws -> [School] {
+    func schoolRows(_ db: Database) throws -> [School] {
         let aliases = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT code, written FROM school_alias ORDER BY written"), by: { $0["code"] as String })
         return try Row.fetchAll(db, sql: "SELECT code, name, stage FROM school ORDER BY code").map { row in
             let code: String = row["code"]
