@@ -129,16 +129,14 @@ extension SchoolHealthServices {
     /// stamp is read before the counts, so a change while they are read only makes the next call read again.
     func reportCounts(first: Int, last: Int, latest: Bool, stamp given: [Int64]? = nil) throws -> ReportCounts {
         let stamp = try given ?? store.changeStamp()
-        if let cached = reportCounts.withLock({ $0 }), cached.stamp == stamp, (cached.first, cached.last, cached.latest) == (first, last, latest) {
-            return cached
+        func kept() -> ReportCounts? {
+            reportCounts.withLock { $0 }.flatMap { $0.stamp == stamp && ($0.first, $0.last, $0.latest) == (first, last, latest) ? $0 : nil }
         }
+        if let kept = kept() { return kept }
         // One count at a time: requests that arrive while the counts are read wait for them instead of each
         // reading them again (sixteen dashboards after an upload would otherwise count sixteen times).
         return try countingLock.withLock { _ in
-            if let cached = reportCounts.withLock({ $0 }), cached.stamp == stamp, (cached.first, cached.last, cached.latest) == (first, last, latest) {
-                return cached
-            }
-            return try countAgain(stamp: stamp, first: first, last: last, latest: latest)
+            try kept() ?? countAgain(stamp: stamp, first: first, last: last, latest: latest)
         }
     }
 

@@ -53,9 +53,7 @@ extension Store {
 
     /// Whether counts are kept at the screenings' current generation (a report then reads them instead of counting).
     package func reportCountsAreCurrent(latest: Bool = false) throws(StoreError) -> Bool {
-        try run { db in
-            try Int64.fetchOne(db, sql: "SELECT generation FROM report_tally_state WHERE latest = ?", arguments: [latest]) == ReportTally.generation(db)
-        }
+        try run { db in try ReportTally.isKept(db, latest: latest, generation: ReportTally.generation(db)) }
     }
 
     /// Counts every year (the kept counts are of all years; a report picks its range from them).
@@ -150,20 +148,14 @@ extension Store {
     public func reportState() throws(StoreError) -> (stamp: [Int64], years: [Int]?, schools: [School]) {
         let read: (Int64, [Int]?, [School]) = try run { db in
             let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
-            let current = try Int64.fetchOne(db, sql: "SELECT generation FROM report_tally_state WHERE latest = 0") == ReportTally.generation(db)
-            let years = current ? try Int.fetchAll(db, sql: "SELECT school_year FROM report_tally_year WHERE latest = 0 ORDER BY school_year") : nil
-            return (version, years, try schoolRows(db))
+            return (version, try ReportTally.keptYears(db, latest: false), try schoolRows(db))
         }
         return ([read.0, Int64(reportGeneration.load(ordering: .acquiring))], read.1, read.2)
     }
 
     /// The school years present, oldest first (from the kept counts: every year a screening was counted in).
     public func reportYears() throws(StoreError) -> [Int] {
-        let kept: [Int]? = try run { db in
-            guard try Int64.fetchOne(db, sql: "SELECT generation FROM report_tally_state WHERE latest = 0") == ReportTally.generation(db) else { return nil }
-            return try Int.fetchAll(db, sql: "SELECT school_year FROM report_tally_year WHERE latest = 0 ORDER BY school_year")
-        }
-        if let kept { return kept }
+        if let kept = try run({ db in try ReportTally.keptYears(db, latest: false) }) { return kept }
         return try reportCounts(latest: false).years
     }
 }
@@ -342,23 +334,31 @@ struct ReportAggregator {
     static let spineMeasures = [("spine_lateral_positive", 1, 0), ("spine_sagittal_abnormal", 2, 0), ("spine_abnormal", 3, 0)]
     static let fitnessMeasures = [("fitness_excellent_good", 1, 0), ("fitness_pass", 2, 0), ("fitness_fail", 3, 0),
                                   ("overweight", 5, 4), ("obesity", 6, 4), ("fitness_exempt", 8, 7)]
-    /// Every measure, in the order counting emits them within a stratum.
-    static let measureOrder = (visionMeasures + spineMeasures + fitnessMeasures).map(\.0)
-    /// 0 vision, 1 spine, 2 fitness: counting emits all of one family before the next.
-    static func family(of measure: String) -> Int {
-        if visionMeasures.contains(where: { $0.0 == measure }) { return 0 }
-        return spineMeasures.contains(where: { $0.0 == measure }) ? 1 : 2
+    /// Per measure: its family (0 vision, 1 spine, 2 fitness) and its place within the family.
+    private static let measureRank: [String: (family: Int, place: Int)] = {
+        var rank: [String: (family: Int, place: Int)] = [:]
+        for (family, measures) in [visionMeasures, spineMeasures, fitnessMeasures].enumerated() {
+            for (place, m) in measures.enumerated() { rank[m.0] = (family, place) }
+        }
+        return rank
+    }()
+
+    /// Strata in the one order the counts are kept and compared in: by family of measure, then school, year,
+    /// grade and sex, then measure.
+    static func inCountingOrder(_ strata: [StratumCount]) -> [StratumCount] {
+        strata.sorted { a, b in
+            let ra = measureRank[a.measure] ?? (3, 0), rb = measureRank[b.measure] ?? (3, 0)
+            if ra.family != rb.family { return ra.family < rb.family }
+            if (a.school, a.year, a.grade, a.sex) != (b.school, b.year, b.grade, b.sex) { return (a.school, a.year, a.grade, a.sex) < (b.school, b.year, b.grade, b.sex) }
+            return ra.place < rb.place
+        }
     }
 
     func result() -> ReportTally.Counts {
         var out: [StratumCount] = []
         let schools = self.schools
         func emit(_ table: Table, _ measures: [(String, Int, Int)]) {
-            let keys = table.slots.keys.sorted {
-                (schools[Int($0.school)], $0.year, $0.grade, $0.sex) < (schools[Int($1.school)], $1.year, $1.grade, $1.sex)
-            }
-            for k in keys {
-                let b = table.slots[k]!
+            for (k, b) in table.slots {
                 let c = table.counts[b..<(b + table.width)]
                 for (measure, num, den) in measures where c[b + den] > 0 || c[b + num] > 0 {
                     out.append(StratumCount(measure: measure, school: schools[Int(k.school)], year: Int(k.year), grade: Int(k.grade), sex: Int(k.sex),
@@ -369,6 +369,7 @@ struct ReportAggregator {
         emit(vision, Self.visionMeasures)
         emit(spineCounts, Self.spineMeasures)
         emit(fitnessCounts, Self.fitnessMeasures)
+        out = Self.inCountingOrder(out)
         let followUps = follow.sorted { (schools[Int($0.key.school)], $0.key.year) < (schools[Int($1.key.school)], $1.key.year) }.map {
             FollowUpCount(school: schools[Int($0.key.school)], fromYear: Int($0.key.year), atRisk: $0.value.atRisk,
                           followed: $0.value.followed, incident: $0.value.incident)
@@ -413,16 +414,8 @@ enum ReportTally {
                 }
             }
             addF(followUps, 1); addF(before.followUps, -1); addF(after.followUps, 1)
-            // The order counting gives: by kind of measure as emitted, then school, year, grade, sex.
-            let rank = Dictionary(ReportAggregator.measureOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-            let strata = order.filter { sums[$0]!.0 != 0 || sums[$0]!.1 != 0 }
-                .sorted { a, b in
-                    let ka = ReportAggregator.family(of: a.measure), kb = ReportAggregator.family(of: b.measure)
-                    if ka != kb { return ka < kb }
-                    if (a.school, a.year, a.grade, a.sex) != (b.school, b.year, b.grade, b.sex) { return (a.school, a.year, a.grade, a.sex) < (b.school, b.year, b.grade, b.sex) }
-                    return rank[a.measure, default: 0] < rank[b.measure, default: 0]
-                }
-                .map { StratumCount(measure: $0.measure, school: $0.school, year: $0.year, grade: $0.grade, sex: $0.sex, numerator: sums[$0]!.0, denominator: sums[$0]!.1) }
+            let strata = ReportAggregator.inCountingOrder(order.filter { sums[$0]!.0 != 0 || sums[$0]!.1 != 0 }
+                .map { StratumCount(measure: $0.measure, school: $0.school, year: $0.year, grade: $0.grade, sex: $0.sex, numerator: sums[$0]!.0, denominator: sums[$0]!.1) })
             let follow = fOrder.filter { fSums[$0]!.0 != 0 || fSums[$0]!.1 != 0 || fSums[$0]!.2 != 0 }
                 .sorted { ($0.school, $0.year) < ($1.school, $1.year) }
                 .map { FollowUpCount(school: $0.school, fromYear: $0.year, atRisk: fSums[$0]!.0, followed: fSums[$0]!.1, incident: fSums[$0]!.2) }
@@ -441,7 +434,7 @@ enum ReportTally {
 
     /// The counts kept at `generation`, or nil when there are none at it.
     static func read(_ db: Database, latest: Bool, generation: Int64) throws -> Counts? {
-        guard try Int64.fetchOne(db, sql: "SELECT generation FROM report_tally_state WHERE latest = ?", arguments: [latest]) == generation else { return nil }
+        guard try isKept(db, latest: latest, generation: generation) else { return nil }
         let strata = try Row.fetchAll(db, sql: """
             SELECT measure, school_code, school_year, grade, sex, numerator, denominator FROM report_tally WHERE latest = ? ORDER BY rowid
             """, arguments: [latest]).map {
@@ -452,8 +445,21 @@ enum ReportTally {
             """, arguments: [latest]).map {
             FollowUpCount(school: $0[0], fromYear: $0[1], atRisk: $0[2], followed: $0[3], incident: $0[4])
         }
-        let years = try Int.fetchAll(db, sql: "SELECT school_year FROM report_tally_year WHERE latest = ? ORDER BY school_year", arguments: [latest])
-        return Counts(strata: strata, followUps: follow, years: years)
+        return Counts(strata: strata, followUps: follow, years: try years(db, latest: latest))
+    }
+
+    /// Whether the counts kept are of `generation`.
+    static func isKept(_ db: Database, latest: Bool, generation: Int64) throws -> Bool {
+        try Int64.fetchOne(db, sql: "SELECT generation FROM report_tally_state WHERE latest = ?", arguments: [latest]) == generation
+    }
+
+    /// The years of the counts kept, when they are of the current generation (else nil).
+    static func keptYears(_ db: Database, latest: Bool) throws -> [Int]? {
+        try isKept(db, latest: latest, generation: generation(db)) ? years(db, latest: latest) : nil
+    }
+
+    private static func years(_ db: Database, latest: Bool) throws -> [Int] {
+        try Int.fetchAll(db, sql: "SELECT school_year FROM report_tally_year WHERE latest = ? ORDER BY school_year", arguments: [latest])
     }
 
     /// What `students` add to the counts (each student's counts depend on that student's rows alone: the counted
