@@ -95,6 +95,12 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
                 // Another school's notice is answered like a missing one: it does not say that it exists.
                 self.init(.notFound, key: "error.notFound", message: "no notice \(id) of your school")
             }
+        case let e as BackupError:
+            switch e {
+            case .notVerified: self.init(.invalid, key: "error.backupNotVerified", message: e.description)
+            case .targetIsNewer, .targetUnreadable: self.init(.conflict, key: "error.restoreRefused", message: e.description, remedy: .option(name: "force", value: ""))
+            default: self.init(.unavailable, key: "error.backup", message: e.description, remedy: .administrator)
+            }
         case let e as IngestError:
             self.init(.fileRefused, key: "error.fileRefused", message: e.description)
             reason = e.explanation

@@ -17,4 +17,10 @@ extension Store {
             }
         }
     }
+
+    /// Runs `sql` as someone holding the file would (no audit, triggers as they are): for tests that play the
+    /// attacker. Not for the product's own writes.
+    package func debugExecute(_ sql: String) throws(StoreError) {
+        do { try queue.writeWithoutTransaction { db in try db.execute(sql: sql) } } catch { throw StoreError(error, path: path) }
+    }
 }
