@@ -20,6 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The port (0: any free one).") var port = 8080
     @Flag(help: "Mark cookies Secure and send HSTS: set when TLS terminates in front of the server.") var secureCookies = false
     @Option(help: ArgumentHelp("Where uploads are spooled (default: beside the database).", valueName: "dir")) var workDir: String?
+    @Option(help: ArgumentHelp("Take a backup here every day at Config/backup.yaml's dailyAt (county time), verified and pruned by its retention; the administrator's page shows the last good one.", valueName: "dir")) var backupDir: String?
 
     func run() async throws {
         var logger = Logger(label: "schoolhealth.web")
@@ -30,6 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.host = host
         options.port = port
         options.secureCookies = secureCookies
+        options.backupDirectory = backupDir
         let app = try WebApp(services: services, options: options)
         try await app.run(logger: logger) { port in
             FileHandle.standardOutput.write(Data("LISTENING \(port)\n".utf8))

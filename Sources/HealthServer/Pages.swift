@@ -54,6 +54,8 @@ struct Pages {
         router.get("/accounts") { _, context in try await guarded(context) { try await accounts(context, notice: nil) } }
         router.post("/accounts") { request, context in try await guarded(context) { try await changeAccounts(request, context) } }
         router.get("/schools") { _, context in try await guarded(context) { try await schools(context) } }
+        router.get("/backups") { _, context in try await guarded(context) { try await backupsPage(context, notice: nil) } }
+        router.post("/backups") { request, context in try await guarded(context) { try await takeBackup(request, context) } }
     }
 
     // MARK: - Frame
@@ -110,7 +112,7 @@ struct Pages {
             case .mentor: links = [("/queue", "nav.queue"), ("/flag", "queue.flag")]
             case .centre: links = [("/queue", "nav.queue"), ("/dashboard", "nav.dashboard")]
             case .hospital: links = [("/queue", "nav.queue")]
-            case .admin: links = [("/accounts", "nav.accounts"), ("/schools", "nav.schools")]
+            case .admin: links = [("/accounts", "nav.accounts"), ("/schools", "nav.schools"), ("/backups", "nav.backups")]
             }
             nav = links.map { "<a href=\"\($0.0)\">\(t($0.1))</a>" }
         }

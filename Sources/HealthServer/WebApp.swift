@@ -28,6 +28,8 @@ public struct ServerOptions: Sendable {
     public var uploadLimit = 200 << 20
     /// Where uploads are spooled and rejects files kept (owner-only).
     public var workDirectory: String
+    /// Where the daily backups go (`Config/backup.yaml`); nil: the server takes none.
+    public var backupDirectory: String?
     public init(workDirectory: String) { self.workDirectory = workDirectory }
 }
 
@@ -39,6 +41,8 @@ public struct WebApp: Sendable {
     let sessions: SessionStore
     let limiter: LoginLimiter
     let uploads: UploadResults
+    /// The daily backup, when the server takes backups.
+    let backupSchedule: BackupSchedule?
 
     public init(services: SchoolHealthServices, options: ServerOptions) throws {
         self.services = services
@@ -46,6 +50,7 @@ public struct WebApp: Sendable {
         sessions = SessionStore(idle: options.sessionIdle, absolute: options.sessionAbsolute)
         limiter = LoginLimiter(limit: options.loginLimit, window: options.loginWindow)
         uploads = UploadResults()
+        backupSchedule = options.backupDirectory.map { BackupSchedule(services: services, directory: $0) }
         try FileManager.default.createDirectory(atPath: options.workDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         _ = chmod(options.workDirectory, 0o700)
@@ -68,7 +73,9 @@ public struct WebApp: Sendable {
     /// Runs until SIGTERM or SIGINT; a stalled request cannot hold the shutdown longer than 5 s.
     public func run(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         let group = ServiceGroup(configuration: {
-            var c = ServiceGroupConfiguration(services: [.init(service: application(logger: logger, onRunning: onRunning))],
+            var running: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application(logger: logger, onRunning: onRunning))]
+            if let backupSchedule { running.append(.init(service: backupSchedule)) }
+            var c = ServiceGroupConfiguration(services: running,
                                               gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             c.maximumGracefulShutdownDuration = .seconds(5)
             return c

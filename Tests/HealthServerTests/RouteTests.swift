@@ -372,6 +372,32 @@ struct ScopeTests {
         }
     }
 
+    @Test("Administrator: the backups page shows the last good backup and takes one on request; nobody else sees it")
+    func backups() async throws {
+        let w = try WebWorld(backups: true)
+        try await w.test { client in
+            let (admin, _) = try await Browser.login(client, "admin")
+            let empty = String(buffer: try await admin.get(client, "/backups").body)
+            #expect(empty.contains("还没有通过校验的备份") && empty.contains("立即备份"), "\(empty)")
+            let taken = try await admin.post(client, "/backups", form: [])
+            let body = String(buffer: taken.body)
+            #expect(taken.status == .ok && body.contains("已备份并校验") && body.contains("最近一次有效备份"), "\(body)")
+            #expect(BackupService.lastGood(w.dir + "/backups") != nil)
+            // The administrator's backup is in the live audit log under the administrator's account.
+            #expect(try w.store.debugRows("SELECT actor_user FROM audit_event WHERE action = 'backup'").first?.first == "admin")
+            #expect(try await admin.post(client, "/backups", form: [], csrf: false).status == .forbidden)
+            let (office, _) = try await Browser.login(client, "office")
+            #expect(try await office.get(client, "/backups").status == .forbidden)
+            #expect(try await office.post(client, "/backups", form: []).status == .forbidden)
+        }
+        // Without --backup-dir the page says how to set it.
+        let plain = try WebWorld()
+        try await plain.test { client in
+            let (admin, _) = try await Browser.login(client, "admin")
+            #expect(String(buffer: try await admin.get(client, "/backups").body).contains("--backup-dir"))
+        }
+    }
+
     @Test("Administrator: accounts listed, added, given a token; nobody else manages them")
     func accounts() async throws {
         let w = try WebWorld()

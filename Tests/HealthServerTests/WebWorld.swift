@@ -29,7 +29,7 @@ struct WebWorld {
     /// Tokens by login.
     var tokens: [String: String] = [:]
 
-    init(loginLimit: Int = 5) throws {
+    init(loginLimit: Int = 5, backups: Bool = false) throws {
         dir = TestSupport.temporaryDirectory("web")
         store = try Store.open(path: dir + "/web.sqlite")
         let first = try store.createFirstAdministrator(login: "admin", name: "管理员", password: Self.password, issueToken: true)
@@ -44,6 +44,7 @@ struct WebWorld {
         services = try SchoolHealthServices(store: store, configDirectory: TestSupport.configDirectory, now: { clock.now() })
         var options = ServerOptions(workDirectory: dir + "/work")
         options.loginLimit = loginLimit
+        if backups { options.backupDirectory = dir + "/backups" }
         app = try WebApp(services: services, options: options)
     }
 
