@@ -14,7 +14,7 @@ public struct SchoolHealthCommand: AsyncParsableCommand {
             Exit status: 0 on success (rejected rows are reported, not fatal); 1 when a file was refused or the \
             database failed; 64 for a usage error.
             """,
-        subcommands: [InitCommand.self, UsersCommand.self, ImportCommand.self, RosterCommand.self, SchoolsCommand.self, ReportCommand.self, CoverageCommand.self, NoticesCommand.self, ResultsCommand.self, ReferralsCommand.self, AuditCommand.self, BackupCommand.self, RestoreCommand.self, StudentCommand.self, GenerateCommand.self, DemoCommand.self, ServeCommand.self])
+        subcommands: [InitCommand.self, UsersCommand.self, ImportCommand.self, RosterCommand.self, SchoolsCommand.self, ReportCommand.self, CoverageCommand.self, NoticesCommand.self, ResultsCommand.self, ReferralsCommand.self, AuditCommand.self, ExportCommand.self, BackupCommand.self, RestoreCommand.self, StudentCommand.self, GenerateCommand.self, DemoCommand.self, ServeCommand.self])
 
     public init() {}
 }

@@ -98,3 +98,27 @@ final class TextSource {
         return true
     }
 }
+
+/// Text SchoolHealth writes for other systems (the national upload file) in the encoding they expect.
+public enum TextEncoder {
+    /// `text` in GB18030 (which holds every Unicode character), or nil when iconv cannot convert.
+    ///
+    ///     TextEncoder.gb18030("年级编号")   // [0xC4, 0xEA, 0xBC, 0xB6, …]
+    public static func gb18030(_ text: String) -> [UInt8]? {
+        let cd = iconv_open("GB18030", "UTF-8")
+        guard let cd, Int(bitPattern: cd) != -1 else { return nil }
+        defer { iconv_close(cd) }
+        var input = Array(text.utf8)
+        var output = [UInt8](repeating: 0, count: input.count * 2 + 16)
+        let produced: Int? = input.withUnsafeMutableBufferPointer { inBuf in
+            output.withUnsafeMutableBufferPointer { outBuf in
+                var inPtr: UnsafeMutablePointer<CChar>? = inBuf.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self) }
+                var outPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(outBuf.baseAddress!).assumingMemoryBound(to: CChar.self)
+                var inLeft = inBuf.count, outLeft = outBuf.count
+                guard iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft) != -1, inLeft == 0 else { return nil }
+                return outBuf.count - outLeft
+            }
+        }
+        return produced.map { Array(output[0..<$0]) }
+    }
+}

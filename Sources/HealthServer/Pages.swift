@@ -44,6 +44,8 @@ struct Pages {
         router.get("/notices/print") { request, context in try await guarded(context) { try await printNotices(request, context) } }
         router.post("/notices/:id/reissue") { request, context in try await guarded(context) { try await reissueNotice(request, context) } }
         router.post("/notices/:id/result") { request, context in try await guarded(context) { try await recordResult(request, context) } }
+        router.get("/export/national") { request, context in try await guarded(context) { try await nationalExportPage(request, context) } }
+        router.get("/export/national/file") { request, context in try await guarded(context) { try await nationalExportFile(request, context) } }
         router.get("/dashboard") { request, context in try await guarded(context) { try await dashboard(request, context) } }
         router.get("/reports/:file") { request, context in try await guarded(context) { try await reportDownload(request, context) } }
         router.get("/queue") { _, context in try await guarded(context) { try await queue(context) } }
@@ -106,7 +108,7 @@ struct Pages {
             let links: [(String, String)]
             switch s.actor.role {
             case .nurse: links = [("/upload", "nav.upload"), ("/batches", "nav.batches"), ("/coverage", "nav.coverage"), ("/notices", "nav.notices"),
-                                  ("/dashboard", "nav.dashboard")]
+                                  ("/export/national", "nav.export"), ("/dashboard", "nav.dashboard")]
             case .healthOffice: links = [("/dashboard", "nav.dashboard"), ("/schools", "nav.schools")]
             case .counsellor: links = [("/queue", "nav.queue"), ("/flag", "queue.flag"), ("/dashboard", "nav.dashboard")]
             case .mentor: links = [("/queue", "nav.queue"), ("/flag", "queue.flag")]

@@ -25,6 +25,8 @@ enum Static {
     input[type=text],input[type=password],input[type=number],input[type=date],select,textarea{width:100%;max-width:420px;padding:6px 8px;border:1px solid #9aa5b1;border-radius:4px;font:inherit}
     textarea{max-width:640px;min-height:80px}
     button.primary{background:var(--accent);color:#fff;border:0;border-radius:4px;padding:8px 18px;font:inherit;cursor:pointer;margin-top:12px}
+    a.button{display:inline-block;border:1px solid var(--accent);color:var(--accent);border-radius:4px;padding:7px 16px;margin:8px 8px 0 0;text-decoration:none}
+    a.button.primary{background:var(--accent);color:#fff}
     .muted{color:var(--muted)}
     .error{color:var(--bad);font-weight:600}
     .ok{color:var(--accent);font-weight:600}

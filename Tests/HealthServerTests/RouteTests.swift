@@ -570,6 +570,9 @@ struct MessageTests {
         for file in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() where file.hasSuffix(".swift") {
             templates += ReasonScanner.templates(in: try String(contentsOfFile: dir + "/" + file, encoding: .utf8), returns: file == "IngestError.swift")
         }
+        // The national upload's reasons for leaving a student out.
+        templates += ReasonScanner.templates(in: try String(contentsOfFile: TestSupport.repositoryRoot.appendingPathComponent("Sources/HealthCore/NationalRowProblem.swift").path,
+                                                            encoding: .utf8), returns: true)
         let analytics = TestSupport.repositoryRoot.appendingPathComponent("Sources/HealthAnalytics").path
         for file in ["ReportHTML.swift", "ReportRendering.swift"] {
             templates += ReasonScanner.templates(in: try String(contentsOfFile: analytics + "/" + file, encoding: .utf8), report: true)
@@ -592,7 +595,9 @@ struct MessageTests {
                                   "trend (Cochran–Armitage)", "lost to follow-up", "grade {0}, boys", "grade {0}, girls", "grade {0}", "boys", "girls",
                                   // The screening loop's words, put into templates and the report's follow-up table:
                                   "vision notice", "spine notice", "vision result", "spine result", "vision follow-up", "spine follow-up",
-                                  "kind", "returned", "median days"]
+                                  "kind", "returned", "median days",
+                                  // The national upload's eyes:
+                                  "right", "left", "right and left"]
         #expect(c.reasonTemplates(.zh).subtracting(templates).subtracting(words).isEmpty, "stale: \(c.reasonTemplates(.zh).subtracting(templates).subtracting(words))")
         // Rendering: the template's values in their places, a known value translated in its turn, English untouched.
         let width = 40, limit = 32
