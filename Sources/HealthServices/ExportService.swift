@@ -68,9 +68,11 @@ public struct ExportService: Sendable {
             var rows = 0
             for record in records {
                 let (cells, problems) = template.cells(for: record)
-                for p in problems {
-                    let note = NationalExport.Note(studentID: record.studentID, reason: p.reason.text, reasonText: p.reason)
-                    if p.leavesRowOut { leftOut.append(note) } else { warnings.append(note) }
+                // One line per student: several reasons are said together.
+                for (out, list) in [(true, problems.filter(\.leavesRowOut)), (false, problems.filter { !$0.leavesRowOut })] where !list.isEmpty {
+                    let reason = list.count == 1 ? list[0].reason : ReasonText.joined(list.map(\.reason), separator: "; ")
+                    let note = NationalExport.Note(studentID: record.studentID, reason: reason.text, reasonText: reason)
+                    if out { leftOut.append(note) } else { warnings.append(note) }
                 }
                 guard let cells else { continue }
                 text += cells.map(CSVCell.escape).joined(separator: ",") + (crlf ? "\r\n" : "\n")

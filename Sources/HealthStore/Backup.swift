@@ -110,13 +110,18 @@ public enum Backups {
         _ = chmod(path, 0o700)
     }
 
+    /// Copies a file in 1 MB chunks to a new file readable by its owner only, and syncs it.
     static func copyPrivately(_ from: String, to: String) throws {
-        guard let data = FileManager.default.contents(atPath: from) else { throw BackupError.unreadable(path: from) }
+        guard let input = FileHandle(forReadingAtPath: from) else { throw BackupError.unreadable(path: from) }
+        defer { try? input.close() }
         let fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw BackupError.cannotWrite(path: to, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count, fsync(fd) == 0 else { throw BackupError.cannotWrite(path: to, reason: String(cString: strerror(errno))) }
+        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+            let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written == chunk.count else { throw BackupError.cannotWrite(path: to, reason: String(cString: strerror(errno))) }
+        }
+        guard fsync(fd) == 0 else { throw BackupError.cannotWrite(path: to, reason: String(cString: strerror(errno))) }
     }
 
     /// Every regular file under `root`, as paths relative to it, sorted.
@@ -170,6 +175,8 @@ public enum Backups {
         }
         do {
             let queue = try readOnlyQueue(database)
+            var kept: [(latest: Bool, counts: ReportTally.Counts)] = []
+            var drill = false
             try queue.read { db in
                 let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
                 if integrity != "ok" { result.problems.append("\(database): SQLite's integrity check failed: \(integrity)"); return }
@@ -191,6 +198,21 @@ public enum Backups {
                 if !audit.ok { result.problems.append("\(database): audit log: \(audit.problem ?? "does not verify")") }
                 else if audit.events != manifest.auditEvents {
                     result.problems.append("\(database): the audit log has \(audit.events) events, the manifest says \(manifest.auditEvents)")
+                }
+                drill = census.drill
+                for latest in [false, true] {
+                    if let counts = try ReportTally.read(db, latest: latest, generation: ReportTally.generation(db)) { kept.append((latest, counts)) }
+                }
+            }
+            // The report's kept counts are derived data outside the audit chain: they must equal a count of the
+            // screenings (someone holding the database could have edited them alone).
+            if result.problems.isEmpty, !kept.isEmpty {
+                let copy = Store(path: database, queue: queue, auditKey: nil, auditKeyPath: keyPath, isDrill: drill)
+                for (latest, counts) in kept {
+                    let counted = try copy.countReport(latest: latest)
+                    if counted.strata != counts.strata || counted.followUps != counts.followUps {
+                        result.problems.append("\(database): the trend report's kept counts (report_tally) are not what the screenings count: they were changed outside SchoolHealth. The screenings are intact; a recount restores the counts (any import does one, or delete the row of report_tally_state)")
+                    }
                 }
             }
         } catch {

@@ -76,6 +76,8 @@ struct BackupTests {
         let directory = try Self.folder("backup-tamper")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (h, _) = try Self.county(directory)
+        _ = try h.store.reportData(fromYear: 0, toYear: 9999)   // the report's counts are kept
+        #expect(try h.store.reportCountsAreCurrent())
         let (folder, manifest) = try h.store.backup(to: directory + "/backups", configDirectory: TestSupport.configDirectory, now: Date(), actor: Self.system)
         #expect(Backups.verify(folder: folder).ok)
         let fm = FileManager.default
@@ -118,6 +120,16 @@ struct BackupTests {
             }
         }
         #expect(cut.problems.contains { $0.contains("cut off the end") }, "\(cut.problems)")
+        // The report's kept counts edited alone (derived data outside the audit chain), the digests made to match.
+        let tally = try variant("tally") { copy in
+            let store = try Store.open(path: copy + db, auditKeyPath: copy + "/" + BackupManifest.keyName)
+            try store.debugExecute("UPDATE report_tally SET numerator = numerator + 5 WHERE rowid = (SELECT MIN(rowid) FROM report_tally WHERE numerator < denominator - 5); PRAGMA wal_checkpoint(TRUNCATE)")
+            try rewriteManifest(copy) { m in
+                m.databaseBytes = (try? fm.attributesOfItem(atPath: copy + db)[.size] as? Int) ?? 0
+                m.databaseSHA256 = (try? Backups.sha256(ofFile: copy + db)) ?? ""
+            }
+        }
+        #expect(tally.problems.contains { $0.contains("report_tally") }, "\(tally.problems)")
         let configChanged = try variant("config") { copy in
             try "keepDaily: 0\nkeepWeekly: 0\ndailyAt: \"02:30\"\n".write(toFile: copy + "/config/backup.yaml", atomically: true, encoding: .utf8)
         }

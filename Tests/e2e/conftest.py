@@ -47,7 +47,8 @@ def demo_server():
     assert demo.returncode == 0, demo.stderr
     assert "schoolhealth serve --db schoolhealth.sqlite" in demo.stdout
     env = dict(os.environ, LANG="C.UTF-8")
-    process = subprocess.Popen([binary, "serve", "--db", "schoolhealth.sqlite", "--host", "127.0.0.1", "--port", "0"],
+    process = subprocess.Popen([binary, "serve", "--db", "schoolhealth.sqlite", "--host", "127.0.0.1", "--port", "0",
+                                "--backup-dir", str(work / "backups")],
                                cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                preexec_fn=_die_with_parent)
     port = None

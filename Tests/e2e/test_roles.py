@@ -220,3 +220,36 @@ def test_nurse_sees_coverage_and_prints_a_class_of_notices_on_a4_in_chinese(serv
     assert page.locator("#class-notices").inner_text().count("补发") >= 1
     page.goto(server + href)
     assert "补发" in page.locator("section.notice").first.inner_text() or page.locator(".reissue").count() >= 1
+
+
+def test_nurse_downloads_the_national_upload_file_in_gb18030(server, page):
+    """The national upload on the nurse's page: who will be written and who cannot be, then the file itself, in the
+    platform's encoding and line ends."""
+    login(page, server, "nurse-SH-P01")
+    page.goto(server + "/export/national?year=2023&template=2021")
+    expect(page.locator("#export-summary")).to_contain_text("名学生")
+    assert page.locator("#left-out tbody tr").count() >= 1, "the demo has students without a vision screening or refraction"
+    shot(page, "nurse-national-export")
+    with page.expect_download() as info:
+        page.click("a.button.primary")
+    download = info.value
+    assert download.suggested_filename == "SH-P01-2023-national-2021.csv"
+    data = pathlib.Path(download.path()).read_bytes()
+    text = data.decode("gb18030")
+    assert text.startswith("年级编号,班级编号,班级名称,学籍号,民族代码,姓名,性别,出生日期,家庭住址,身高")
+    assert text.count("\r\n") == text.count("\n") and text.count("\n") > 10
+    assert "左屈光轴位A" in text.splitlines()[0]
+
+
+def test_administrator_backs_up_and_sees_the_last_good_backup(server, page):
+    login(page, server, "demo-admin")
+    page.goto(server + "/backups")
+    page.click("form[action='/backups'] button[type=submit]")
+    expect(page.locator("#last-good")).to_contain_text("最近一次有效备份")
+    assert page.locator("#backups tbody tr").count() >= 1
+    assert "有效" in page.locator("#backups tbody tr").first.inner_text()
+    shot(page, "admin-backups")
+    page.click("a.lang")
+    page.goto(server + "/backups")
+    expect(page.locator("#last-good")).to_contain_text("Last good backup")
+    shot(page, "admin-backups-en")
