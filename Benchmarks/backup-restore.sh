@@ -36,7 +36,7 @@ read -r alone _ < <(measure "$bin" import vision --db "$work/alone.sqlite" "$up"
 cp "$db" "$work/both.sqlite"; cp "$db.auditkey" "$work/both.sqlite.auditkey"
 /usr/bin/time -f "%e" -o "$work/import.txt" "$bin" import vision --db "$work/both.sqlite" "$up" >/dev/null 2>&1 &
 importer=$!
-sleep 0.5
+sleep 0.2
 /usr/bin/time -f "%e" -o "$work/backup.txt" "$bin" backup --db "$work/both.sqlite" --to "$work/during" >/dev/null 2>&1
 wait $importer
 during=$(ls -d "$work"/during/schoolhealth-* | head -1)
