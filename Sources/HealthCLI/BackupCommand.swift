@@ -96,7 +96,7 @@ struct RestoreCommand: ParsableCommand {
         discussion: """
             Refuses a backup that does not verify, and a database at --db that is newer than the backup (something was \
             done after the backup's last audit event) unless --force. What was there is kept beside it \
-            (….before-restore-STAMP), never deleted. Stop the server first.
+            (….before-restore-STAMP), never deleted. Refused while another process (the server) has the database open: stop it first.
 
             Example:
               schoolhealth restore --from /srv/schoolhealth-backups/schoolhealth-20261204T023000Z --db schoolhealth.sqlite

@@ -98,6 +98,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         case let e as BackupError:
             switch e {
             case .notVerified: self.init(.invalid, key: "error.backupNotVerified", message: e.description)
+            case .inUse: self.init(.conflict, key: "error.restoreRefused", message: e.description, remedy: .administrator)
             case .targetIsNewer, .targetUnreadable: self.init(.conflict, key: "error.restoreRefused", message: e.description, remedy: .option(name: "force", value: ""))
             default: self.init(.unavailable, key: "error.backup", message: e.description, remedy: .administrator)
             }

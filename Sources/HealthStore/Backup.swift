@@ -233,6 +233,8 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
     /// The database there cannot be read: only `--force` replaces it.
     case targetUnreadable(path: String, detail: String)
     case inMemory
+    /// Another process (the server) has the database open: restoring under it would lose what it writes next.
+    case inUse(path: String)
 
     public var description: String {
         switch self {
@@ -244,6 +246,7 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
         case let .targetUnreadable(path, detail):
             return "\(path): the database there cannot be read (\(detail)); give --force to replace it (it is kept beside as .before-restore-…)"
         case .inMemory: return "an in-memory database has no file to back up"
+        case let .inUse(path): return "\(path): another program has this database open (the server?): stop it first, then restore; nothing was changed"
         }
     }
 }
@@ -323,18 +326,37 @@ extension Store {
 }
 
 extension Backups {
+    /// Whether another process has the database at `path` open: SQLite's WAL connections each hold a shared lock
+    /// on the `-shm` file's DMS byte (os_unix.c: offset 120 + 8) for as long as they are open. Asked with F_GETLK,
+    /// which changes no lock; POSIX locks do not conflict within one process, so this process's own connections are
+    /// not seen (and closing the descriptor drops this process's locks on the file: call it with none open).
+    static func isOpenElsewhere(_ path: String) -> Bool {
+        let fd = open(path + "-shm", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = 128
+        lock.l_len = 1
+        guard fcntl(fd, F_GETLK, &lock) == 0 else { return false }
+        return lock.l_type != Int16(F_UNLCK)
+    }
+
     /// Puts a verified backup back at `path` (with its audit key at `auditKeyPath`).
     ///
     /// Refuses a backup that does not verify, and a database at `path` that is newer than the backup (more audit
     /// events, or ones the backup does not have) unless `force`. What was at `path` (and its key, when it
     /// differs) is kept beside it as `….before-restore-STAMP`, never deleted. The restored database records the
-    /// restore in its audit log. Stop the server first: it would keep the old file open.
+    /// restore in its audit log. Refused while another process has the database open (`isOpenElsewhere`).
     public static func restore(folder: String, to path: String, auditKeyPath: String, force: Bool, now: Date, actor: Actor) throws -> BackupVerification {
         let verification = verify(folder: folder)
         guard verification.ok, let manifest = verification.manifest else {
             throw BackupError.notVerified(folder: folder, problems: verification.problems)
         }
         let fm = FileManager.default
+        // A server (or any process) with the database open would go on writing to the file this renames away.
+        if isOpenElsewhere(path) { throw BackupError.inUse(path: path) }
         if fm.fileExists(atPath: path) && !force {
             do {
                 let queue = try readOnlyQueue(path)

@@ -44,6 +44,19 @@ struct BackupCLITests {
         let admin = try String(contentsOfFile: dir + "/schoolhealth.sqlite.demo-tokens", encoding: .utf8)
             .split(separator: "\n").first { $0.hasPrefix("demo-admin ") }.map { String($0.split(separator: " ")[1]) }
         _ = try addAccount(db: dir + "/schoolhealth.sqlite", admin: try #require(admin), login: "later-nurse", role: "nurse", org: "SH-P01")
+        // While the server has the database open, not even --force restores under it.
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: binary)
+        server.arguments = ["serve", "--db", dir + "/schoolhealth.sqlite", "--host", "127.0.0.1", "--port", "0"]
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        _ = out.fileHandleForReading.availableData   // "LISTENING <port>": the database is open
+        let underServer = try schoolhealth(["restore", "--from", folder, "--force"], in: dir)
+        server.terminate()
+        server.waitUntilExit()
+        #expect(underServer.status == 1 && underServer.stderr.contains("another program has this database open"), "\(underServer.stderr)")
         let refused = try schoolhealth(["restore", "--from", folder], in: dir)
         #expect(refused.status == 1 && refused.stderr.contains("--force"), "\(refused.stderr)")
         let forced = try schoolhealth(["restore", "--from", folder, "--force"], in: dir)
