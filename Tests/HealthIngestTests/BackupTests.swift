@@ -109,12 +109,18 @@ struct BackupTests {
         #expect(flipped.problems.contains { $0.contains("SHA-256") })
         // Someone holding the folder removes the last audit events (triggers dropped) and rewrites the manifest's
         // size, digest and counts to match: the signed checkpoint still says how long the log was.
-        let cut = try variant("cut") { copy in
+        /// Runs `sql` on the copy as someone holding the file would, then makes the manifest's size and digest match.
+        func forge(_ copy: String, _ sql: String, _ edit: (inout BackupManifest) -> Void = { _ in }) throws {
             let store = try Store.open(path: copy + db, auditKeyPath: copy + "/" + BackupManifest.keyName)
-            try store.debugExecute("DROP TRIGGER audit_event_no_delete; DELETE FROM audit_event WHERE seq = (SELECT MAX(seq) FROM audit_event); PRAGMA wal_checkpoint(TRUNCATE)")
+            try store.debugExecute(sql + "; PRAGMA wal_checkpoint(TRUNCATE)")
             try rewriteManifest(copy) { m in
                 m.databaseBytes = (try? fm.attributesOfItem(atPath: copy + db)[.size] as? Int) ?? 0
                 m.databaseSHA256 = (try? Backups.sha256(ofFile: copy + db)) ?? ""
+                edit(&m)
+            }
+        }
+        let cut = try variant("cut") { copy in
+            try forge(copy, "DROP TRIGGER audit_event_no_delete; DELETE FROM audit_event WHERE seq = (SELECT MAX(seq) FROM audit_event)") { m in
                 m.auditEvents -= 1
                 m.counts["audit_event"]! -= 1
             }
@@ -122,12 +128,7 @@ struct BackupTests {
         #expect(cut.problems.contains { $0.contains("cut off the end") }, "\(cut.problems)")
         // The report's kept counts edited alone (derived data outside the audit chain), the digests made to match.
         let tally = try variant("tally") { copy in
-            let store = try Store.open(path: copy + db, auditKeyPath: copy + "/" + BackupManifest.keyName)
-            try store.debugExecute("UPDATE report_tally SET numerator = numerator + 5 WHERE rowid = (SELECT MIN(rowid) FROM report_tally WHERE numerator < denominator - 5); PRAGMA wal_checkpoint(TRUNCATE)")
-            try rewriteManifest(copy) { m in
-                m.databaseBytes = (try? fm.attributesOfItem(atPath: copy + db)[.size] as? Int) ?? 0
-                m.databaseSHA256 = (try? Backups.sha256(ofFile: copy + db)) ?? ""
-            }
+            try forge(copy, "UPDATE report_tally SET numerator = numerator + 5 WHERE rowid = (SELECT MIN(rowid) FROM report_tally WHERE numerator < denominator - 5)")
         }
         #expect(tally.problems.contains { $0.contains("report_tally") }, "\(tally.problems)")
         let configChanged = try variant("config") { copy in
