@@ -40,6 +40,7 @@ final class BackupSchedule: Service, Sendable {
         let at = Int(services.now().timeIntervalSince1970)
         do {
             let run = try await services.backups.backup(to: directory, actor: actor)
+            services.logger.info("backup", metadata: ["folder": "\(run.folder)", "verified": "\(run.verification.ok)", "removed": "\(run.removed.count)"])
             last.withLock { $0 = (at, run.verification.ok ? nil : run.verification.problems.joined(separator: "; ")) }
             return run
         } catch {

@@ -3,7 +3,6 @@ public import HealthCore
 public import HealthRisk
 public import HealthStore
 import Yams
-import Logging
 
 /// One backup taken: where, what it holds, whether it verified, and what retention removed after it.
 public struct BackupRun: Sendable, Codable {
@@ -43,7 +42,6 @@ public struct BackupService: Sendable {
             let (folder, manifest) = try services.store.backup(to: directory, configDirectory: services.configDirectory, now: services.now(), actor: actor)
             let verification = BackupService.verifyAndRecord(folder: folder, auditKeyPath: nil)
             let removed = try BackupService.prune(directory, settings: settings, keeping: folder)
-            services.logger.info("backup", metadata: ["folder": "\(folder)", "verified": "\(verification.ok)", "removed": "\(removed.count)"])
             return BackupRun(folder: folder, manifest: manifest, verification: verification, removed: removed)
         }
     }
@@ -90,6 +88,11 @@ public struct BackupService: Sendable {
         var removed: [String] = []
         for (i, b) in verified.enumerated() where !kept.contains(i) && b.folder != keeping { removed.append(b.folder) }
         for b in all where b.verified != true && b.takenAt < newestGood && b.folder != keeping { removed.append(b.folder) }
+        // A folder still `.partial` an hour after its time was left by a backup that did not finish (a crash).
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasSuffix(".partial") {
+            if let time = Backups.time(ofFolder: String(name.dropLast(8))), time.timeIntervalSinceNow < -3600 { removed.append(directory + "/" + name) }
+        }
         for folder in removed { try FileManager.default.removeItem(atPath: folder) }
         return removed
     }
