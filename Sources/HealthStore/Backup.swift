@@ -268,8 +268,14 @@ extension Store {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let folder = directory + "/" + Backups.folderName(at: now)
         let partial = folder + ".partial"
-        try? FileManager.default.removeItem(atPath: partial)
-        try Backups.makePrivateFolder(partial)
+        guard !FileManager.default.fileExists(atPath: folder) else {
+            throw BackupError.cannotWrite(path: folder, reason: "a backup of this second is already there")
+        }
+        // Made, never reused: another backup taken into the same folder in the same second is refused, not clobbered
+        // (a `.partial` left by a crash is removed by retention after an hour).
+        guard mkdir(partial, 0o700) == 0 else {
+            throw BackupError.cannotWrite(path: partial, reason: errno == EEXIST ? "another backup is being taken into it" : String(cString: strerror(errno)))
+        }
         do {
             let database = partial + "/" + BackupManifest.databaseName
             do {

@@ -67,6 +67,12 @@ struct BackupTests {
             #expect(Int(try copy.debugRows("SELECT COUNT(*) FROM import_batch")[0][0]!)! == batches, "\(name): batches")
         }
         #expect(try h.count() == before + report.inserted)
+        // A second backup into the same folder in the same second is refused; the first stays whole.
+        #expect(throws: BackupError.self) {
+            _ = try h.store.backup(to: directory + "/backups", configDirectory: TestSupport.configDirectory,
+                                   now: Date(timeIntervalSince1970: 1_800_000_100), actor: Self.system)
+        }
+        #expect(Backups.verify(folder: after.folder).ok)
         // Only the backup after the import is recorded in the live log.
         #expect(try h.rows("SELECT COUNT(*) FROM audit_event WHERE action = 'backup'")[0][0] == "1")
     }
