@@ -6,10 +6,12 @@
 public enum CSVCell {
     public static func escape(_ value: String) -> String {
         var v = value
-        if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Double(v) == nil {
+        // Bytes: every character that matters here is one ASCII byte (and a CR LF pair, one Character in Swift, is
+        // two bytes here, so a value holding one is quoted).
+        if let first = v.utf8.first, [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D].contains(first), Double(v) == nil {
             v = "'" + v
         }
-        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        if v.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
             v = "\"" + v.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
         }
         return v

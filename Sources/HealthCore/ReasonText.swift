@@ -51,7 +51,8 @@ public struct ReasonText: Sendable, Hashable, Codable, CustomStringConvertible, 
     }
 
     static func escape(_ text: String) -> String {
-        guard text.contains(where: { $0 == "{" || $0 == "}" }) else { return text }
+        // Bytes, not characters: a brace is one ASCII byte, and a reason is escaped for every rejected row.
+        guard text.utf8.contains(where: { $0 == 0x7B || $0 == 0x7D }) else { return text }
         var out = ""
         for c in text { out.append(c); if c == "{" || c == "}" { out.append(c) } }
         return out
@@ -61,21 +62,29 @@ public struct ReasonText: Sendable, Hashable, Codable, CustomStringConvertible, 
     public var text: String { Self.fill(template, arguments.map(\.text)) }
     public var description: String { text }
 
-    /// `template` with `{n}` replaced by `arguments[n]` (and `{{`/`}}` by single braces).
+    /// `template` with `{n}` replaced by `arguments[n]` (and `{{`/`}}` by single braces). Read as UTF-8 bytes
+    /// (a brace or a digit is one ASCII byte, never part of another character's bytes): it runs for every rejected row.
     public static func fill(_ template: String, _ arguments: [String]) -> String {
-        var out = ""
-        var i = template.startIndex
-        while i < template.endIndex {
-            let c = template[i]
-            let next = template.index(after: i)
-            if (c == "{" || c == "}"), next < template.endIndex, template[next] == c {
-                out.append(c); i = template.index(after: next); continue
+        let open: UInt8 = 0x7B, close: UInt8 = 0x7D
+        guard template.utf8.contains(where: { $0 == open || $0 == close }) else { return template }
+        let bytes = Array(template.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 32)
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == open || c == close, i + 1 < bytes.count, bytes[i + 1] == c {
+                out.append(c); i += 2; continue
             }
-            if c == "{", let close = template[next...].firstIndex(of: "}"), let n = Int(template[next..<close]), n >= 0, n < arguments.count {
-                out += arguments[n]; i = template.index(after: close); continue
+            if c == open {
+                var j = i + 1, n = 0
+                while j < bytes.count, j - i <= 9, (0x30...0x39).contains(bytes[j]) { n = n * 10 + Int(bytes[j] - 0x30); j += 1 }
+                if j > i + 1, j < bytes.count, bytes[j] == close, n < arguments.count {
+                    out += arguments[n].utf8; i = j + 1; continue
+                }
             }
-            out.append(c); i = next
+            out.append(c); i += 1
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -89,17 +89,30 @@ public final class RejectsFile: RejectionSink {
         writtenAtBase = written
     }
 
+    /// Lines not yet written: one write per 256 KB instead of one per rejected row (a county's file uploaded by one
+    /// school rejects most of its rows, inside the import's transaction).
+    private var pending: [UInt8] = []
+    static let flushBytes = 1 << 18
+
     public func add(_ r: Rejection) throws {
-        guard let handle else { throw IngestError.outputUnwritable(file: path, reason: "not opened") }
+        guard handle != nil else { throw IngestError.outputUnwritable(file: path, reason: "not opened") }
         let said = words(r)
         let fields = [r.file, String(r.line), said.column, r.value, said.reason].map(CSVCell.escape)
-        do { try handle.write(contentsOf: Data((fields.joined(separator: ",") + "\r\n").utf8)) } catch {
+        pending += (fields.joined(separator: ",") + "\r\n").utf8
+        written += 1
+        if pending.count >= Self.flushBytes { try flush() }
+    }
+
+    private func flush() throws {
+        guard let handle, !pending.isEmpty else { return }
+        do { try handle.write(contentsOf: pending) } catch {
             throw IngestError.outputUnwritable(file: path, reason: ReasonText(value: error.localizedDescription))
         }
-        written += 1
+        pending.removeAll(keepingCapacity: true)
     }
 
     public func seal() throws {
+        try flush()
         do { try handle?.synchronize() } catch {
             throw IngestError.outputUnwritable(file: path, reason: ReasonText(value: error.localizedDescription))
         }
@@ -107,16 +120,19 @@ public final class RejectsFile: RejectionSink {
 
     public func settle(kept: Bool) {
         if kept {
+            try? flush()
             base = (try? handle?.offset()) ?? base
             writtenAtBase = written
         } else {
+            pending.removeAll(keepingCapacity: true)
             try? handle?.truncate(atOffset: base)
             written = writtenAtBase
         }
     }
 
-    /// Closes the file; removes it when no rejection was ever written to it.
+    /// Closes the file (writing what is pending); removes it when no rejection was ever written to it.
     public func close() {
+        try? flush()
         try? handle?.close()
         handle = nil
         if created && written == 0 { unlink(path) }

@@ -129,23 +129,49 @@ extension SchoolHealthServices {
     /// stamp is read before the counts, so a change while they are read only makes the next call read again.
     func reportCounts(first: Int, last: Int, latest: Bool, stamp given: [Int64]? = nil) throws -> ReportCounts {
         let stamp = try given ?? store.changeStamp()
+        let key = CountsKey(first: first, last: last, latest: latest)
         func kept() -> ReportCounts? {
-            reportCounts.withLock { $0 }.flatMap { $0.stamp == stamp && ($0.first, $0.last, $0.latest) == (first, last, latest) ? $0 : nil }
+            reportCounts.withLock { $0[key] }.flatMap { $0.stamp == stamp ? $0 : nil }
         }
         if let kept = kept() { return kept }
-        // One count at a time: requests that arrive while the counts are read wait for them instead of each
-        // reading them again (sixteen dashboards after an upload would otherwise count sixteen times).
+        // While another request counts (after an upload), the counts it replaces are served rather than waited
+        // for: the report shows the database as it was a moment before (its stamp is the older one). A request
+        // that finds no count under way counts itself, so someone who uploads and then looks sees the upload.
+        if countingNow.load(ordering: .acquiring), let previous = reportCounts.withLock({ $0[key] }) {
+            return previous
+        }
+        // One count at a time: sixteen dashboards after an upload would otherwise count sixteen times.
         return try countingLock.withLock { _ in
-            try kept() ?? countAgain(stamp: stamp, first: first, last: last, latest: latest)
+            if let kept = kept() { return kept }
+            countingNow.store(true, ordering: .releasing)
+            defer { countingNow.store(false, ordering: .releasing) }
+            return try countAgain(stamp: stamp, first: first, last: last, latest: latest)
         }
     }
 
     private func countAgain(stamp: [Int64], first: Int, last: Int, latest: Bool) throws -> ReportCounts {
-        let data = try store.reportData(fromYear: first, toYear: last, latest: latest)
-        let loop = try followUp.reportInputs(years: first...last)
-        let counts = ReportCounts(stamp: stamp, first: first, last: last, latest: latest, strata: data.strata + loop.strata,
-                                  followUps: data.followUps, days: loop.days)
-        reportCounts.withLock { $0 = counts }
+        let all = try everyYear(stamp: stamp, latest: latest)
+        let span = first...last
+        let counts = ReportCounts(stamp: stamp, first: first, last: last, latest: latest, strata: all.strata.filter { span.contains($0.year) },
+                                  followUps: all.followUps.filter { $0.fromYear >= first && $0.fromYear < last },
+                                  days: all.days.filter { span.contains($0.year) })
+        // Kept per span (the dashboard and the API ask for different ones); spans of older stamps go when there are many.
+        reportCounts.withLock { kept in
+            if kept.count >= 8 { kept = kept.filter { $0.value.stamp == stamp } }
+            kept[CountsKey(first: first, last: last, latest: latest)] = counts
+        }
         return counts
+    }
+
+    /// Every year's counts at `stamp` (the screenings' and the screening loop's), read once for all spans: the
+    /// dashboard and the API ask for different spans, and the loop's coverage is not kept in the database.
+    private func everyYear(stamp: [Int64], latest: Bool) throws -> ReportCounts {
+        if let all = everyYearCounts.withLock({ $0[latest] }), all.stamp == stamp { return all }
+        let data = try store.reportData(fromYear: 0, toYear: 9999, latest: latest)
+        let loop = try followUp.reportInputs(years: 0...9999)
+        let all = ReportCounts(stamp: stamp, first: 0, last: 9999, latest: latest, strata: data.strata + loop.strata,
+                               followUps: data.followUps, days: loop.days)
+        everyYearCounts.withLock { $0[latest] = all }
+        return all
     }
 }

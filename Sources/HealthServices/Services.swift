@@ -24,7 +24,9 @@ public final class SchoolHealthServices: Sendable {
     public let now: @Sendable () -> Date
     /// The counts the last trend report read, kept while the database is unchanged (`Store.changeStamp`): the
     /// dashboard's filters and downloads build on them without reading every screening again.
-    let reportCounts = Mutex<ReportCounts?>(nil)
+    let reportCounts = Mutex<[CountsKey: ReportCounts]>([:])
+    /// Every year's counts, by whether the latest screening counts (each span above is cut from them).
+    let everyYearCounts = Mutex<[Bool: ReportCounts]>([:])
     /// Reports built from those counts, by what was asked (at most `builtReportLimit`, all of the counts' stamp):
     /// a dashboard view asked again is not built again (the build — suppression, intervals, trends — is most of a
     /// view's time once the counts are kept).
@@ -36,6 +38,8 @@ public final class SchoolHealthServices: Sendable {
     let importConnection = Mutex<Store?>(nil)
     /// Held while the counts are read again (see `reportCounts(first:last:latest:)`).
     let countingLock = Mutex<Int>(0)
+    /// Whether a request is reading the counts again (the others meanwhile serve the counts being replaced).
+    let countingNow = Atomic<Bool>(false)
 
     public init(store: Store, configDirectory: String, logger: Logger = Logger(label: "schoolhealth"),
                 now: @escaping @Sendable () -> Date = { Date() }) throws(ServiceError) {
@@ -120,6 +124,11 @@ struct RenderedReportKey: Hashable, Sendable {
     var built: BuiltReportKey
     var format: String
     var names: [String]
+}
+
+/// Which counts: the span of years and which screening of a year counts.
+struct CountsKey: Hashable, Sendable {
+    var first: Int, last: Int, latest: Bool
 }
 
 struct ReportCounts: Sendable {

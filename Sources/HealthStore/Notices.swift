@@ -181,7 +181,7 @@ extension Store {
     /// students and those with a screening of `kind` that school year (at any school). Measure `coverage_<kind>`.
     public func coverageCounts(kind: String, schoolYears: [Int]) throws -> [StratumCount] {
         do {
-            return try queue.read { db in
+            return try longReadQueue().read { db in   // counted apart from the pages' connection
                 var out: [StratumCount] = []
                 for year in schoolYears {
                     // Only the years tables that hold a screening of the year count (a kind not screened yet is left out).
@@ -210,7 +210,7 @@ extension Store {
     /// days from issue (county time) to each result, per school, year and kind.
     public func followUpCounts(schoolYears: ClosedRange<Int>) throws -> (strata: [StratumCount], days: [(school: String, year: Int, kind: String, days: Int)]) {
         do {
-            return try queue.read { db in
+            return try longReadQueue().read { db in   // counted apart from the pages' connection
                 var strata: [StratumCount] = []
                 for r in try Row.fetchAll(db, sql: """
                     SELECT n.kind, n.school_code, n.school_year, n.grade, n.sex, COUNT(*), COUNT(c.notice_id),

@@ -58,7 +58,7 @@ extension Store {
 
     /// Counts every year (the kept counts are of all years; a report picks its range from them).
     func countReport(latest: Bool) throws(StoreError) -> ReportTally.Counts {
-        try run { db in
+        try runLong { db in
             let connection = db.sqliteConnection
             var aggregate = ReportAggregator()
             func failure(_ rc: Int32) -> StoreError {

@@ -23,6 +23,9 @@ public final class Store: Sendable {
     /// Bumped by every write of what a report counts (screenings, lists, notices, results, erasure) through this
     /// store; with `PRAGMA data_version` (other connections' commits) it makes `changeStamp`.
     let reportGeneration = Atomic<Int>(0)
+    /// A read-only connection of its own for long reads (a full count of the report): `queue` is serial, and a
+    /// count of a county's screenings on it had every page behind it wait (0.9 s after an upload).
+    let longReader = Mutex<DatabaseQueue?>(nil)
 
     init(path: String, queue: DatabaseQueue, auditKey: SymmetricKey?, auditKeyPath: String, isDrill: Bool) {
         self.path = path
@@ -121,6 +124,25 @@ public final class Store: Sendable {
     /// Runs `body` in one read, mapping errors to `StoreError`.
     func run<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try queue.read(body) } catch { throw StoreError(error, path: path) }
+    }
+
+    /// The connection for long reads: `longReader` (opened on first use), or `queue` for an in-memory database.
+    func longReadQueue() throws -> DatabaseQueue {
+        guard path != ":memory:" else { return queue }
+        return try longReader.withLock { kept in
+            if let kept { return kept }
+            var config = Configuration()
+            config.readonly = true
+            config.busyMode = .timeout(30)
+            let opened = try DatabaseQueue(path: path, configuration: config)
+            kept = opened
+            return opened
+        }
+    }
+
+    /// Runs `body` in one read on the long-read connection, mapping errors to `StoreError`.
+    func runLong<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try longReadQueue().read(body) } catch { throw StoreError(error, path: path) }
     }
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
