@@ -239,6 +239,10 @@ def test_nurse_downloads_the_national_upload_file_in_gb18030(server, page):
     assert text.startswith("年级编号,班级编号,班级名称,学籍号,民族代码,姓名,性别,出生日期,家庭住址,身高")
     assert text.count("\r\n") == text.count("\n") and text.count("\n") > 10
     assert "左屈光轴位A" in text.splitlines()[0]
+    page.click("a.lang")
+    page.goto(server + "/export/national?year=2023&template=2014")
+    expect(page.locator("#export-summary")).to_contain_text("student(s) will be written")
+    shot(page, "nurse-national-export-en")
 
 
 def test_administrator_backs_up_and_sees_the_last_good_backup(server, page):
