@@ -136,6 +136,9 @@ struct NationalExportTests {
         let with2021 = try await services.exports.national(school: nil, schoolYear: county.year, template: "2021", actor: p01)
         for id in visionless { #expect(with2021.leftOut.contains { $0.studentID == id }, "\(id) is listed") }
         #expect(with2021.leftOut.allSatisfy { !$0.reason.isEmpty })
+        // Several reasons for one student are said together, in Chinese with Chinese punctuation.
+        let joined = ReasonText.joined([NationalRowProblem.noVisionScreening.reason, NationalRowProblem.acuityMissing(eyes: "left").reason], separator: "; ")
+        #expect(services.messages.reason(joined, in: .zh) == "本学年没有视力筛查：模板需要；左眼缺少裸眼视力：模板要求必填")
 
         // Another school's nurse, the health office, a counsellor: refused (and nothing is written).
         await #expect(throws: ServiceError.self) { _ = try await services.exports.national(school: "SH-J01", schoolYear: county.year, template: "2014", actor: p01) }

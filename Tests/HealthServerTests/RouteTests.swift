@@ -601,7 +601,9 @@ struct MessageTests {
                                   "vision notice", "spine notice", "vision result", "spine result", "vision follow-up", "spine follow-up",
                                   "kind", "returned", "median days",
                                   // The national upload's eyes:
-                                  "right", "left", "right and left"]
+                                  "right", "left", "right and left",
+                                  // …and its several reasons for one student, joined:
+                                  "{0}; {1}", "{0}; {1}; {2}", "{0}; {1}; {2}; {3}"]
         #expect(c.reasonTemplates(.zh).subtracting(templates).subtracting(words).isEmpty, "stale: \(c.reasonTemplates(.zh).subtracting(templates).subtracting(words))")
         // Rendering: the template's values in their places, a known value translated in its turn, English untouched.
         let width = 40, limit = 32
