@@ -59,11 +59,7 @@ public enum Backups {
                       Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 
-    static func iso(_ date: Date) -> String {
-        let s = stamp(date)
-        let c = Array(s)
-        return "\(String(c[0..<4]))-\(String(c[4..<6]))-\(String(c[6..<8]))T\(String(c[9..<11])):\(String(c[11..<13])):\(String(c[13..<15]))Z"
-    }
+    static func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 
     /// The time a backup folder's name says, or nil for a folder that is not a backup.
     public static func time(ofFolder name: String) -> Date? {
@@ -83,7 +79,7 @@ public enum Backups {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hex(hasher.finalize())
     }
 
     /// Rows per table, the schema and the audit log's length and head, read from one database.
@@ -94,20 +90,6 @@ public enum Backups {
         }
         let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
         return (counts, try Migrations.applied(db), last.map { Int($0["seq"] as Int64) } ?? 0, last?["hash"], try Settings.drill(db, markNew: false))
-    }
-
-    static func readOnlyQueue(_ path: String) throws -> DatabaseQueue {
-        var config = Configuration()
-        config.readonly = true
-        return try DatabaseQueue(path: path, configuration: config)
-    }
-
-    /// Creates a file (or folder) readable by its owner only.
-    static func makePrivateFolder(_ path: String) throws {
-        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
-            throw BackupError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
-        }
-        _ = chmod(path, 0o700)
     }
 
     /// Copies a file in 1 MB chunks to a new file readable by its owner only, and syncs it.
@@ -174,7 +156,7 @@ public enum Backups {
             result.problems.append("\(configRoot)/\(extra): not in the manifest (added after the backup)")
         }
         do {
-            let queue = try readOnlyQueue(database)
+            let queue = try Store.readOnlyQueue(database)
             var kept: [(latest: Bool, counts: ReportTally.Counts)] = []
             var drill = false
             try queue.read { db in
@@ -279,7 +261,7 @@ extension Store {
         do {
             let database = partial + "/" + BackupManifest.databaseName
             do {
-                let source = try Backups.readOnlyQueue(path)
+                let source = try Store.readOnlyQueue(path)
                 try source.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [database]) }
                 try source.close()
             } catch { throw StoreError(error, path: path) }
@@ -293,12 +275,12 @@ extension Store {
             } catch { throw StoreError(error, path: database) }
             try Backups.copyPrivately(auditKeyPath, to: partial + "/" + BackupManifest.keyName)
             let configRoot = partial + "/" + BackupManifest.configName
-            try Backups.makePrivateFolder(configRoot)
             var config: [String: String] = [:]
             for file in Backups.files(under: configDirectory) {
                 let target = configRoot + "/" + file
-                let parent = (target as NSString).deletingLastPathComponent
-                if parent != configRoot { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) }
+                // Each folder on the way owner-only (the configuration folder itself the first time).
+                try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
                 try Backups.copyPrivately(configDirectory + "/" + file, to: target)
                 config[file] = try Backups.sha256(ofFile: target)
             }
@@ -365,7 +347,7 @@ extension Backups {
         if isOpenElsewhere(path) { throw BackupError.inUse(path: path) }
         if fm.fileExists(atPath: path) && !force {
             do {
-                let queue = try readOnlyQueue(path)
+                let queue = try Store.readOnlyQueue(path)
                 // Newer: something was done after the backup's last event (a backup's own record does not count).
                 let (events, later, last) = try queue.read { db -> (Int, Int, Int?) in
                     let row = try Row.fetchOne(db, sql: "SELECT seq, at FROM audit_event ORDER BY seq DESC LIMIT 1")

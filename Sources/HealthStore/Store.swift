@@ -131,13 +131,19 @@ public final class Store: Sendable {
         guard path != ":memory:" else { return queue }
         return try longReader.withLock { kept in
             if let kept { return kept }
-            var config = Configuration()
-            config.readonly = true
-            config.busyMode = .timeout(30)
-            let opened = try DatabaseQueue(path: path, configuration: config)
+            let opened = try Store.readOnlyQueue(path)
             kept = opened
             return opened
         }
+    }
+
+    /// A read-only connection to the database file at `path` (no migration, nothing written): for long reads,
+    /// for a backup's copy, and for checking a backup or the database a restore would replace.
+    static func readOnlyQueue(_ path: String) throws -> DatabaseQueue {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(30)
+        return try DatabaseQueue(path: path, configuration: config)
     }
 
     /// Runs `body` in one read on the long-read connection, mapping errors to `StoreError`.
