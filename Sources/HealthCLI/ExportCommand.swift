@@ -45,7 +45,7 @@ struct ExportCommand: AsyncParsableCommand {
             if json { print(Console.json(export)); return }
             print(CLIMessages.text("cli.export.written", ["path": path, "rows": String(export.rows), "template": export.template, "encoding": export.encoding, "lines": export.lineEnding],
                                    english: "\(path): \(export.rows) student(s), template \(export.template), \(export.encoding), \(export.lineEnding)"))
-            if export.rows == 0 && export.leftOut.isEmpty {
+            if export.isEmpty {
                 print(CLIMessages.text("cli.export.empty", ["school": export.school, "year": String(export.schoolYear)],
                                        english: "nothing is stored for \(export.school) in school year \(export.schoolYear): the file has the template's header only"))
             }

@@ -31,7 +31,7 @@ extension Pages {
         let query = "year=\(year)&template=\(version)"
         let body: HTML = """
             <div class="card"><p id="export-summary">\(t("export.summary", ["rows": String(export.rows), "template": version, "encoding": export.encoding]))</p>
-            \(export.rows == 0 && export.leftOut.isEmpty ? "<p class=\"error\">\(t("export.empty", ["year": String(year)]))</p>" as HTML : .empty)
+            \(export.isEmpty ? "<p class=\"error\">\(t("export.empty", ["year": String(year)]))</p>" as HTML : .empty)
             <p class="hint">\(t("export.notStored", ["columns": export.notStored.joined(separator: "、")]))</p>
             <p><a class="button primary" href="/export/national/file?\(query)" download>\(t("export.download", [:]))</a>
             <a class="button" href="/export/national/file?\(query)&utf8=1" download>\(t("export.downloadUTF8", [:]))</a></p></div>

@@ -28,6 +28,8 @@ public struct NationalExport: Sendable, Codable {
     public var warnings: [Note]
     /// The template's columns SchoolHealth does not keep (left empty).
     public var notStored: [String]
+    /// Nothing is stored for the school in that year: the file is the template's header alone.
+    public var isEmpty: Bool { rows == 0 && leftOut.isEmpty }
 }
 
 /// Files that leave SchoolHealth for other systems.
