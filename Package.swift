@@ -4,7 +4,9 @@
 //
 //   CLibCSV, CSQLite        C libraries from Debian packages, each wrapped in exactly one module
 //   HealthCore              domain values and the rules of the standards (pure, no I/O)
-//   HealthStore             the SQLite file: schema, migrations, batches, revisions (only module with SQL)
+//   HealthStorage           the storage seam: what a backend stores and how it counts (protocols, values; no SQL)
+//   HealthStore             the SQLite backend (the embedded default): schema, migrations, batches, revisions
+//   HealthStorePostgres     the PostgreSQL backend (city and province deployments): partitions by year, COPY
 //   HealthIngest            CSV decoding, header profiles, value parsing, import orchestration
 //   HealthAnalytics         rates, intervals, trends, standardisation, targets, suppression (pure, no I/O)
 //   HealthSynthetic         reproducible synthetic county exports (no real student data, ever)
@@ -38,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         // Structured logs for the server (request ids, no student data); the service layer takes a Logger.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The PostgreSQL wire protocol (COPY FROM, streamed rows, a connection pool): the second storage backend.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // Graceful shutdown with a time cap (a stalled upload must not keep the server alive).
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -46,13 +50,19 @@ let package = Package(
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
 
         .target(name: "HealthCore"),
+        .target(name: "HealthStorage", dependencies: ["HealthCore", "HealthRisk"]),
         .target(name: "HealthStore", dependencies: [
-            "HealthCore", "HealthRisk", "CSQLite",
+            "HealthCore", "HealthStorage", "HealthRisk", "CSQLite",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),   // the audit log's hash chain
         ]),
+        .target(name: "HealthStorePostgres", dependencies: [
+            "HealthCore", "HealthStorage",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "HealthIngest", dependencies: [
-            "HealthCore", "HealthStore", "HealthRisk", "CLibCSV",
+            "HealthCore", "HealthStorage", "HealthStore", "HealthRisk", "CLibCSV",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -65,7 +75,7 @@ let package = Package(
             .product(name: "CryptoExtras", package: "swift-crypto"),   // scrypt for passwords
         ]),
         .target(name: "HealthServices", dependencies: [
-            "HealthCore", "HealthStore", "HealthIngest", "HealthAnalytics", "HealthRisk",
+            "HealthCore", "HealthStorage", "HealthStore", "HealthStorePostgres", "HealthIngest", "HealthAnalytics", "HealthRisk",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),   // SHA-256 of an upload while it is spooled

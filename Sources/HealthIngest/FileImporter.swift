@@ -106,10 +106,10 @@ public struct FileReport: Sendable, Codable, Equatable {
 ///     let importer = FileImporter(store: store, config: config)
 ///     let report = try importer.importFile(path: "vision-2024.csv", kind: .vision, options: .init(), rejects: RejectionList())
 public struct FileImporter: Sendable {
-    public let store: Store
+    public let store: any ScreeningStorage
     public let config: SchoolHealthConfig
 
-    public init(store: Store, config: SchoolHealthConfig) {
+    public init(store: any ScreeningStorage, config: SchoolHealthConfig) {
         self.store = store
         self.config = config
     }

@@ -63,7 +63,7 @@ struct FitnessImporter: RecordImporter {
         return notes
     }
 
-    static func write(_ record: Record, line: Int, into session: ImportSession) throws -> RowWrite {
+    static func write(_ record: Record, line: Int, into session: any ScreeningBatchWriter) throws -> RowWrite {
         switch try session.write(fitness: record.fitness, result: record.result, line: line) {
         case let .written(outcome, _): return .outcome(outcome)
         case .unplaced: return .unplaced(student: record.fitness.studentID.rawValue)

@@ -50,7 +50,7 @@ struct PsychImporter: RecordImporter {
         return w
     }
 
-    static func write(_ record: Record, line: Int, into session: ImportSession) throws -> RowWrite {
+    static func write(_ record: Record, line: Int, into session: any ScreeningBatchWriter) throws -> RowWrite {
         .outcome(try session.write(psych: record.scores, student: record.student, sex: record.sex.rawValue, school: record.school,
                                    grade: record.grade.rawValue, className: record.className, date: record.date.description,
                                    schoolYear: record.schoolYear, rule: record.rule, ruleVersion: record.ruleVersion, deadlines: record.deadlines, now: record.now, line: line))

@@ -42,7 +42,7 @@ protocol RecordImporter {
     /// Notes about the row just parsed, taken by the caller after `parse`.
     mutating func takeNotes() -> [RowProblem]
     /// Writes one record (on the writer thread).
-    static func write(_ record: Record, line: Int, into session: ImportSession) throws -> RowWrite
+    static func write(_ record: Record, line: Int, into session: any ScreeningBatchWriter) throws -> RowWrite
     /// Notes about the whole file (e.g. a column that mixes acuity notations).
     var warnings: [ReasonText] { get }
 }

@@ -69,7 +69,7 @@ struct SpineImporter: RecordImporter {
         return notes
     }
 
-    static func write(_ record: Record, line: Int, into session: ImportSession) throws -> RowWrite {
+    static func write(_ record: Record, line: Int, into session: any ScreeningBatchWriter) throws -> RowWrite {
         .outcome(try session.write(spine: record.screening, classification: record.classification, schoolYear: record.schoolYear, line: line))
     }
 

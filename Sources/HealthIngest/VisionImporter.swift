@@ -79,7 +79,7 @@ struct VisionImporter: RecordImporter {
 
     static let notScreened: ReasonText = "has no measurement at all (every acuity and refraction cell is empty): the student was not screened, so nothing is stored. A cell marked -- is read as not measured and the screening is kept"
 
-    static func write(_ record: Record, line: Int, into session: ImportSession) throws -> RowWrite {
+    static func write(_ record: Record, line: Int, into session: any ScreeningBatchWriter) throws -> RowWrite {
         .outcome(try session.write(vision: record.screening, classification: record.classification, schoolYear: record.schoolYear, line: line))
     }
 

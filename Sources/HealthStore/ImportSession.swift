@@ -1,73 +1,9 @@
+internal import HealthStorage
 public import HealthCore
 internal import GRDB
 import Foundation
 internal import CSQLite
 import HealthRisk
-
-/// What kind of screening a batch holds.
-public enum ScreeningKind: String, Sendable, CaseIterable {
-    case vision, spine, fitness, psych
-
-    var table: ScreeningTable {
-        switch self {
-        case .vision: return .vision
-        case .spine: return .spine
-        case .fitness: return .fitness
-        case .psych: return .psych
-        }
-    }
-}
-
-/// The facts about one imported file that its batch records.
-public struct BatchHeader: Sendable {
-    public var kind: ScreeningKind
-    public var fileName: String
-    public var sha256: String
-    public var fileBytes: Int
-    public var encoding: String
-    public var profile: String
-    public var ruleVersion: String
-
-    public init(kind: ScreeningKind, fileName: String, sha256: String, fileBytes: Int, encoding: String, profile: String, ruleVersion: String) {
-        self.kind = kind; self.fileName = fileName; self.sha256 = sha256; self.fileBytes = fileBytes
-        self.encoding = encoding; self.profile = profile; self.ruleVersion = ruleVersion
-    }
-}
-
-/// What writing one record did.
-public enum WriteOutcome: Equatable, Sendable {
-    case inserted
-    /// A corrected value: the previous values were kept as a revision.
-    case updated
-    case unchanged
-    /// The same student and screening date already came earlier in this file (first occurrence wins).
-    case duplicateInFile(firstLine: Int, identical: Bool)
-}
-
-/// A repeated student and date found only when the bulk load rebuilt its unique index.
-public struct LateDuplicate: Equatable, Sendable {
-    public var line: Int
-    public var firstLine: Int
-    public var identical: Bool
-}
-
-/// How a file's batch ended.
-public enum BatchOutcome: Equatable, Sendable {
-    /// A file with the same SHA-256 was imported before; nothing was written.
-    case alreadyImported(batch: Int64, importedAt: String)
-    case committed(batch: Int64)
-    /// Dry run, or the importer decided to keep nothing (e.g. --strict with a rejected row).
-    case rolledBack(batch: Int64)
-}
-
-/// Whether to keep what a batch wrote.
-public enum ImportDecision: Sendable { case commit, rollback }
-
-/// The counts a batch records in `import_batch`.
-public struct BatchCounts: Sendable, Equatable {
-    public var rowsRead = 0, inserted = 0, updated = 0, unchanged = 0, rejected = 0
-    public init() {}
-}
 
 extension Store {
     /// Imports one file as one transaction: either everything `body` wrote is committed, or nothing is.
@@ -77,7 +13,7 @@ extension Store {
     /// its index is dropped for the load and rebuilt before the commit (~3× faster), and repeated keys are
     /// then found by the rebuild.
     public func importFile(_ header: BatchHeader, now: String,
-                           body: (ImportSession) throws -> ImportDecision) throws -> BatchOutcome {
+                           body: (any ScreeningBatchWriter) throws -> ImportDecision) throws -> BatchOutcome {
         defer { reportInputsChanged() }
         do {
             return try queue.inDatabase { db in
@@ -128,7 +64,7 @@ extension Store {
 ///
 /// The importer fills `values` (the table's columns in order) and calls a `write` method; the row goes to
 /// the writer of its year's table.
-public final class ImportSession {
+public final class ImportSession: ScreeningBatchWriter {
     let db: Database
     let table: ScreeningTable
     let batch: Int64
@@ -141,7 +77,7 @@ public final class ImportSession {
     public var layout: String?
     /// Where the `write` methods put the row being written: the next free slot of the last writer used
     /// (rows of one year then go to their writer without a copy).
-    private(set) var values: UnsafeMutablePointer<StoreValue>
+    public private(set) var values: UnsafeMutablePointer<StoreValue>
     /// The row buffer until a writer exists.
     private let scratch: UnsafeMutablePointer<StoreValue>
     private let valueCount: Int
@@ -194,7 +130,7 @@ public final class ImportSession {
     }
 
     /// Inserts, updates (keeping a revision) or leaves alone the row whose key is in `values`.
-    func writeValues(line: Int) throws(StoreError) -> WriteOutcome {
+    public func writeValues(line: Int) throws(StoreError) -> WriteOutcome {
         let year = try year()
         if year != lastWriter.year || lastWriter.writer == nil { lastWriter = (year, try writer(year: year)) }
         let writer = lastWriter.writer!
@@ -526,13 +462,7 @@ final class TableWriter {
     }
 }
 
-/// A value bound to a column.
-enum StoreValue: Equatable {
-    case null
-    case int(Int64)
-    case real(Double)
-    case text(String)
-
+extension StoreValue {
     func bind(to statement: OpaquePointer?, at index: Int32) {
         switch self {
         case .null: sqlite3_bind_null(statement, index)

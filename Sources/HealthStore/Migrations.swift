@@ -1,3 +1,4 @@
+internal import HealthStorage
 internal import GRDB
 
 /// The schema, as frozen steps of literal SQL. A step once released is never edited: add a new one.

@@ -1,3 +1,4 @@
+internal import HealthStorage
 internal import GRDB
 
 /// Screening tables stored one table per year (`vision_screening_2025`, `fitness_test_2024`), each with its

@@ -1,3 +1,4 @@
+internal import HealthStorage
 internal import GRDB
 import Foundation
 import Crypto

@@ -1,3 +1,4 @@
+internal import HealthStorage
 public import HealthCore
 internal import GRDB
 

@@ -1,4 +1,6 @@
 public import HealthCore
+/// The seam's values (batches, outcomes, errors) are what this backend speaks in: its clients see them with it.
+@_exported public import HealthStorage
 internal import GRDB
 internal import CSQLite
 import Foundation
@@ -189,4 +191,8 @@ extension Store {
 
     /// Marks a write of what a report counts (after its commit, or after a rollback: a spare miss is harmless).
     func reportInputsChanged() { reportGeneration.add(1, ordering: .releasing) }
+}
+
+extension Store: ScreeningStorage {
+    public var location: String { path }
 }

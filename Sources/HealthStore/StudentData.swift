@@ -1,3 +1,4 @@
+internal import HealthStorage
 import HealthCore
 public import HealthRisk
 internal import GRDB

@@ -1,3 +1,4 @@
+internal import HealthStorage
 public import HealthRisk
 internal import GRDB
 import Foundation

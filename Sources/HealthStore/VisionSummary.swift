@@ -1,3 +1,4 @@
+internal import HealthStorage
 internal import GRDB
 
 /// Screening counts per school year: what the demo prints and a quick check after an import.

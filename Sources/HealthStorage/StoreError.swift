@@ -12,6 +12,12 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case busy(path: String)
     /// Anything else SQLite reported.
     case sqlite(path: String, code: Int32, message: String)
+    /// The PostgreSQL server cannot be reached, or refused the login (`path` is the address without a password).
+    case unavailable(path: String, detail: String)
+    /// Anything else PostgreSQL reported, with its SQLSTATE code.
+    case postgres(path: String, sqlState: String, message: String)
+    /// What was asked is not yet kept by this backend (e.g. referrals on PostgreSQL): nothing was changed.
+    case notOnThisBackend(path: String, what: String)
     /// The audit key file is not there: nothing that must be audited can be done.
     case auditKeyMissing(path: String)
     /// The audit key file is there but is not a key.
@@ -31,6 +37,12 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "\(path): the database is busy (another import or report holds it). Try again in a moment."
         case let .sqlite(path, code, message):
             return "\(path): database error \(code): \(message)"
+        case let .unavailable(path, detail):
+            return "\(path): the PostgreSQL server cannot be reached or refused the login (\(detail)). Check the address, the user and that the server runs; nothing was changed."
+        case let .postgres(path, sqlState, message):
+            return "\(path): database error \(sqlState): \(message)"
+        case let .notOnThisBackend(path, what):
+            return "\(path): \(what) is not yet kept on PostgreSQL (this version keeps screenings and reports there); nothing was changed. Use a SQLite database for it."
         case let .auditKeyMissing(path):
             return "\(path): the audit key file is missing, so nothing that is audited can be done. Restore it from its backup (or set SCHOOLHEALTH_AUDIT_KEY to where it is); a new key cannot verify the old log."
         case let .auditKeyUnreadable(path):
