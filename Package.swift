@@ -122,6 +122,11 @@ let package = Package(
             "HealthServer", "HealthServices", "HealthStore", "HealthCore", "HealthRisk", "HealthSynthetic", "HealthTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
+        // The storage contract: the same files, the same answers on SQLite and PostgreSQL.
+        .testTarget(name: "HealthStorageContractTests", dependencies: [
+            "HealthStorage", "HealthStore", "HealthStorePostgres", "HealthIngest", "HealthServices", "HealthSynthetic",
+            "HealthAnalytics", "HealthCore", "HealthTestSupport",
+        ]),
         .testTarget(name: "HealthCLITests", dependencies: [
             "HealthCLI", "HealthStore", "HealthCore", "HealthSynthetic", "HealthTestSupport",
         ]),

@@ -2,17 +2,32 @@ import ArgumentParser
 import Foundation
 import HealthIngest
 import HealthStore
+import HealthServices
+import Logging
 
 /// Options every command shares: where the database and the configuration are.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The database file.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The database: a SQLite file, or a PostgreSQL address postgresql://USER@HOST:PORT/DATABASE (which keeps screenings and reports in this version). Default: $SCHOOLHEALTH_DB, or schoolhealth.sqlite.", valueName: "path|address"))
     var db: String?
+
+    @Option(name: .long, help: ArgumentHelp("With a PostgreSQL --db: a streaming replica (hot standby) of it, where reports read while the primary takes imports. Default: $SCHOOLHEALTH_READ_REPLICA.", valueName: "address"))
+    var readReplica: String?
 
     @Option(name: .long, help: ArgumentHelp("The configuration folder (rules and column profiles). Default: $SCHOOLHEALTH_CONFIG, ./Config, or the one beside the program.", valueName: "dir"))
     var config: String?
 
     var databasePath: String {
         db ?? ProcessInfo.processInfo.environment["SCHOOLHEALTH_DB"] ?? "schoolhealth.sqlite"
+    }
+
+    var replicaAddress: String? {
+        readReplica ?? ProcessInfo.processInfo.environment["SCHOOLHEALTH_READ_REPLICA"]
+    }
+
+    /// The services over the database (a SQLite file must exist already; a PostgreSQL database gets its schema).
+    func services(logger: Logger = Logger(label: "schoolhealth")) throws -> SchoolHealthServices {
+        try SchoolHealthServices.open(databasePath: databasePath, configDirectory: try ConfigLocator.locate(explicit: config),
+                                      readReplica: replicaAddress, logger: logger)
     }
 
     /// The database, which must exist already (commands that read: referrals, reports, audit).

@@ -172,6 +172,7 @@ struct ImportRun {
 
     /// The services over the database (a dry run on a database that does not exist runs against an empty one in memory).
     func services() throws -> SchoolHealthServices {
+        if SchoolHealthServices.isPostgres(global.databasePath) { return try global.services() }
         let store: Store
         if dryRun && !FileManager.default.fileExists(atPath: global.databasePath) {
             store = try Store.inMemory()

@@ -8,7 +8,7 @@ import HealthStore
 
 /// The services over an existing database.
 func openServices(_ global: GlobalOptions) throws -> SchoolHealthServices {
-    try SchoolHealthServices.open(databasePath: global.databasePath, configDirectory: try ConfigLocator.locate(explicit: global.config))
+    try global.services()
 }
 
 /// `schoolhealth coverage`: who on the school's list was screened, per class and kind.

@@ -54,7 +54,7 @@ struct ReportCommand: ParsableCommand {
         }
 
         func run() async throws {
-            let services = try SchoolHealthServices.open(databasePath: global.databasePath, configDirectory: try ConfigLocator.locate(explicit: global.config))
+            let services = try global.services()
             var request = TrendRequest(from: from, to: to, schools: school, breakdown: by.flatMap(Breakdown.init(rawValue:)) ?? .none,
                                        suppress: !noSuppression, purpose: CommandLine.arguments.dropFirst().joined(separator: " "),
                                        language: CLIMessages.language)

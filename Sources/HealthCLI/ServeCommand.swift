@@ -25,8 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "schoolhealth.web")
         logger.logLevel = .info
-        let services = try SchoolHealthServices.open(databasePath: global.databasePath, configDirectory: try ConfigLocator.locate(explicit: global.config),
-                                                     logger: logger)
+        let services = try global.services(logger: logger)
         var options = ServerOptions(workDirectory: workDir ?? global.databasePath + ".web")
         options.host = host
         options.port = port

@@ -61,7 +61,7 @@ public struct ExportService: Sendable {
                                message: "--template \(version): no such template (there are \(templates.keys.sorted().joined(separator: ", ")))",
                                remedy: .option(name: "template", value: templates.keys.sorted().last ?? "2014"))
         }
-        let store = services.store
+        let store = try services.store
         return try await offload {
             let records = try store.nationalRecords(school: school, schoolYear: schoolYear, fitness: template.fitness, vision: template.vision)
             let crlf = template.lineEnding == "crlf"

@@ -43,7 +43,7 @@ public struct FollowUpService: Sendable {
     /// The school's coverage for a year: per class and kind, who was not screened, and screenings that match no list.
     public func coverage(schoolYear: Int, actor: Actor) async throws(ServiceError) -> Coverage {
         let school = try school(of: actor)
-        let store = services.store
+        let store = try services.store
         return try await offload {
             let all = try store.roster(schoolYear: schoolYear)
             let listed = Set(all.map(\.studentID))
@@ -123,7 +123,7 @@ public struct FollowUpService: Sendable {
     /// The notices of one class (originals and re-issues), for the list and for printing.
     public func notices(schoolYear: Int, classKey: String?, actor: Actor) async throws(ServiceError) -> [NoticeRecord] {
         let school = try school(of: actor)
-        let store = services.store
+        let store = try services.store
         return try await offload { try store.notices(school: school, schoolYear: schoolYear, classKey: classKey) }
     }
 
@@ -134,7 +134,7 @@ public struct FollowUpService: Sendable {
         let all = try await notices(schoolYear: schoolYear, classKey: classKey, actor: actor)
         let latest = Dictionary(all.map { ($0.originalID, $0) }, uniquingKeysWith: { a, b in a.id > b.id ? a : b })
         let chosen = ids.map { wanted in all.filter { wanted.contains($0.id) } } ?? latest.values.sorted { $0.findings.studentID < $1.findings.studentID }
-        let store = services.store
+        let store = try services.store
         let name = try await offload { try store.schools().first { $0.code == school }?.name ?? school }
         try await offload { try store.recordNoticesPrinted(chosen.map(\.id), actor: actor, what: "school \(school), year \(schoolYear), class \(classKey)") }
         return NoticePrint.html(chosen, template: services.config.notices, schoolName: name, title: "\(name) \(chosen.first?.findings.classLabel ?? classKey)")
@@ -147,7 +147,7 @@ public struct FollowUpService: Sendable {
         guard !why.isEmpty else {
             throw ServiceError(.invalid, key: "notices.reasonRequired", message: "a re-issue needs a reason (e.g. 家长遗失)", remedy: .option(name: "reason", value: "…"))
         }
-        let store = services.store
+        let store = try services.store
         return try await offload { try store.reissueNotice(id, reason: why, actor: actor, at: at) }
     }
 
@@ -156,7 +156,7 @@ public struct FollowUpService: Sendable {
         let school = try school(of: actor)
         let limit = days ?? services.config.followUp.openNoticeDays
         let now = Int(services.now().timeIntervalSince1970)
-        let store = services.store
+        let store = try services.store
         return try await offload {
             try store.notices(school: school).filter { $0.reissueOf == nil && $0.expectsResult && $0.result == nil && now - $0.issuedAt >= limit * 86400 }
         }
@@ -166,7 +166,7 @@ public struct FollowUpService: Sendable {
     public func recordResult(noticeID: Int64, date: String, provider: String, outcome: String, seRight: String?, seLeft: String?, cobb: String?,
                              actor: Actor) async throws(ServiceError) -> Store.ResultWrite {
         let school = try school(of: actor)
-        let store = services.store
+        let store = try services.store
         guard let notice = try await offload({ try store.notice(noticeID) }), notice.findings.school == school else {
             throw ServiceError(.notFound, key: "error.notFound", message: "no notice \(noticeID) of your school")
         }
@@ -202,7 +202,7 @@ public struct FollowUpService: Sendable {
 
     /// Imports a file of clinics' results (the CLI: `actor` nil, any school; an upload: the nurse's school only).
     public func importResults(path: String, options: ImportOptions, kind: String?, actor: Actor?, rejects: any RejectionSink) async throws(ServiceError) -> FileReport {
-        let importer = ClinicResultImporter(store: services.store, config: services.config)
+        let importer = ClinicResultImporter(store: try services.store, config: services.config)
         let sink = Handoff(value: rejects)
         return try await offload { try importer.importFile(path: path, options: options, kind: kind, actor: actor, rejects: sink.value) }
     }
@@ -210,7 +210,7 @@ public struct FollowUpService: Sendable {
     /// The report's strata and days for coverage and follow-up over `years` (nothing when no list or notice exists),
     /// counted in SQL (`ScreeningLoop` counts the same from values; a test holds them equal).
     func reportInputs(years: ClosedRange<Int>) throws -> (strata: [StratumCount], days: [FollowUpDays]) {
-        let store = services.store
+        let store = try services.store
         var strata: [StratumCount] = []
         let listed = try store.rosterYears().filter(years.contains)
         if !listed.isEmpty {

@@ -60,7 +60,7 @@ public struct ImportService: Sendable {
             name = config.profiles.last?.name
         }
         if let school {
-            let store = services.store
+            let store = try services.store
             let saved = try await offload { try store.schoolProfiles(school: school) }
             do { config = try config.adding(profiles: saved.map { ($0.yaml, "profile \($0.name) of school \(school)") }) } catch {
                 throw ServiceError(.configuration, key: "error.config", message: error.description)
@@ -86,7 +86,7 @@ public struct ImportService: Sendable {
 
     /// Imports a school's student list (学籍名单) for `options.schoolYear`; `actor`, when given, is logged.
     public func importRoster(path: String, options: ImportOptions, actor: Actor?, rejects: any RejectionSink) async throws(ServiceError) -> FileReport {
-        let importer = RosterImporter(store: services.store, config: services.config)
+        let importer = RosterImporter(store: try services.store, config: services.config)
         let sink = Handoff(value: rejects)
         return try await offload { try importer.importFile(path: path, options: options, actor: actor, rejects: sink.value) }
     }
@@ -125,7 +125,7 @@ public struct ImportService: Sendable {
             report.error = error.detail(messages, language)
         }
         if let batch = report.batch, report.status == .imported, !request.isList {
-            let store = services.store
+            let store = try services.store
             try await offload { try store.recordUpload(batch: batch, school: school, actor: actor) }
         }
         var mapping: LayoutInspection?
@@ -160,7 +160,7 @@ public struct ImportService: Sendable {
         }
         var request = request
         request.options.school = school
-        let store = services.store
+        let store = try services.store
         let saved = try await offload { try store.schoolProfiles(school: school) }
         let schoolConfig: SchoolHealthConfig
         do { schoolConfig = try services.config.adding(profiles: saved.map { ($0.yaml, $0.name) }) } catch {
@@ -199,14 +199,14 @@ public struct ImportService: Sendable {
         guard Access.canImport(actor, school: actor.organisation) else {
             throw ServiceError(.forbidden, key: "error.forbidden", message: "a school's column profiles are its nurse's")
         }
-        let store = services.store
+        let store = try services.store
         let school = actor.organisation
         return try await offload { try store.schoolProfiles(school: school) }
     }
 
     /// A school's import history (its nurse only).
     public func uploads(actor: Actor) async throws(ServiceError) -> [UploadRecord] {
-        let store = services.store
+        let store = try services.store
         return try await offload { try store.uploads(school: actor.organisation, actor: actor) }
     }
 }

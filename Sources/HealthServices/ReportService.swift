@@ -58,22 +58,23 @@ public struct ReportService: Sendable {
     func built(_ request: TrendRequest) async throws(ServiceError) -> (key: BuiltReportKey, report: TrendReport) {
         let services = self.services
         return try await offload {
-            let store = services.store
+            let screenings = services.screenings
             if !request.suppress {
                 // Unsuppressed figures identify children: only the health office, and never unrecorded.
                 guard let actor = request.actor else {
                     throw ServiceError(.unauthenticated, key: "error.auth", message: "unsuppressed figures need a health-office account", remedy: .login)
                 }
+                let store = try services.store
                 guard actor.role == .healthOffice else {
                     try store.recordEvent(actor: actor, action: "refused unsuppressed report", detail: request.purpose)
                     throw ServiceError(.forbidden, key: "error.forbidden", message: "only a health-office account may produce unsuppressed figures")
                 }
                 try store.recordEvent(actor: actor, action: "report without suppression", detail: request.purpose)
             }
-            let state = try store.reportState()
-            let available = try state.years ?? store.reportYears()
+            let state = try services.reportState()
+            let available = try state.years ?? screenings.reportYears()
             guard let first = request.from ?? available.first, let last = request.to ?? available.last else {
-                throw ServiceError(.notFound, key: "dashboard.noData", message: "\(store.path): no screenings to report on")
+                throw ServiceError(.notFound, key: "dashboard.noData", message: "\(screenings.location): no screenings to report on")
             }
             guard first <= last else { throw ServiceError(.invalid, key: "error.badRequest", message: "the first year \(first) is after the last \(last)") }
             let settings = services.reportSettings
@@ -125,10 +126,16 @@ public struct ReportService: Sendable {
 }
 
 extension SchoolHealthServices {
+    /// What a report reads first: the change stamp, the years when they are known without counting, the schools.
+    func reportState() throws -> (stamp: [Int64], years: [Int]?, schools: [School]) {
+        if let sqlite { return try sqlite.reportState() }
+        return (try screenings.changeStamp(), nil, try screenings.schools())
+    }
+
     /// The report's counts for the years: the cached ones while the database is unchanged, else read again. The
     /// stamp is read before the counts, so a change while they are read only makes the next call read again.
     func reportCounts(first: Int, last: Int, latest: Bool, stamp given: [Int64]? = nil) throws -> ReportCounts {
-        let stamp = try given ?? store.changeStamp()
+        let stamp = try given ?? screenings.changeStamp()
         let key = CountsKey(first: first, last: last, latest: latest)
         func kept() -> ReportCounts? {
             reportCounts.withLock { $0[key] }.flatMap { $0.stamp == stamp ? $0 : nil }
@@ -167,8 +174,9 @@ extension SchoolHealthServices {
     /// dashboard and the API ask for different spans, and the loop's coverage is not kept in the database.
     private func everyYear(stamp: [Int64], latest: Bool) throws -> ReportCounts {
         if let all = everyYearCounts.withLock({ $0[latest] }), all.stamp == stamp { return all }
-        let data = try store.reportData(fromYear: 0, toYear: 9999, latest: latest)
-        let loop = try followUp.reportInputs(years: 0...9999)
+        let data = try screenings.reportData(fromYear: 0, toYear: 9999, latest: latest)
+        // The screening loop (notices, clinic results) is kept by the SQLite store only.
+        let loop = sqlite == nil ? (strata: [], days: []) : try followUp.reportInputs(years: 0...9999)
         let all = ReportCounts(stamp: stamp, first: 0, last: 9999, latest: latest, strata: data.strata + loop.strata,
                                followUps: data.followUps, days: loop.days)
         everyYearCounts.withLock { $0[latest] = all }

@@ -87,6 +87,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         case let e as StoreError:
             switch e {
             case .busy: self.init(.busy, key: "error.busy", message: e.description, remedy: .retry)
+            case .notOnThisBackend: self.init(.unavailable, key: "error.notOnPostgres", message: e.description, remedy: .administrator)
             default: self.init(.unavailable, key: "error.database", message: e.description, remedy: .administrator)
             }
         case let e as NoticeError:

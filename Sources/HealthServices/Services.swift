@@ -3,6 +3,8 @@ public import Foundation
 public import HealthAnalytics
 public import HealthIngest
 public import HealthStore
+public import HealthStorage
+public import HealthStorePostgres
 public import Logging
 import Yams
 import Synchronization
@@ -14,7 +16,20 @@ import Synchronization
 ///     let services = try SchoolHealthServices.open(databasePath: "schoolhealth.sqlite", configDirectory: "Config")
 ///     let report = try await services.reports.trends(TrendRequest())
 public final class SchoolHealthServices: Sendable {
-    public let store: Store
+    /// Where screenings are kept and the trend report is counted: the SQLite file, or PostgreSQL.
+    public let screenings: any ScreeningStorage
+    /// The SQLite store, which also keeps the accounts, the audit log, referrals and the screening loop; nil on
+    /// PostgreSQL, which keeps screenings and reports only in this version.
+    let sqlite: Store?
+    /// The SQLite store, for what only it keeps; on PostgreSQL an error that says so.
+    public var store: Store {
+        get throws(ServiceError) {
+            guard let sqlite else {
+                throw ServiceError(StoreError.notOnThisBackend(path: screenings.location, what: "this (accounts, the audit log, referrals, notices and clinic results)"))
+            }
+            return sqlite
+        }
+    }
     public let config: SchoolHealthConfig
     public let reportSettings: ReportSettings
     public let messages: MessageCatalogue
@@ -41,9 +56,21 @@ public final class SchoolHealthServices: Sendable {
     /// Whether a request is reading the counts again (the others meanwhile serve the counts being replaced).
     let countingNow = Atomic<Bool>(false)
 
-    public init(store: Store, configDirectory: String, logger: Logger = Logger(label: "schoolhealth"),
-                now: @escaping @Sendable () -> Date = { Date() }) throws(ServiceError) {
-        self.store = store
+    public convenience init(store: Store, configDirectory: String, logger: Logger = Logger(label: "schoolhealth"),
+                            now: @escaping @Sendable () -> Date = { Date() }) throws(ServiceError) {
+        try self.init(sqlite: store, screenings: store, configDirectory: configDirectory, logger: logger, now: now)
+    }
+
+    /// Services over PostgreSQL: screening imports and trend reports (see `PostgresStore`).
+    public convenience init(postgres: PostgresStore, configDirectory: String, logger: Logger = Logger(label: "schoolhealth"),
+                            now: @escaping @Sendable () -> Date = { Date() }) throws(ServiceError) {
+        try self.init(sqlite: nil, screenings: postgres, configDirectory: configDirectory, logger: logger, now: now)
+    }
+
+    private init(sqlite: Store?, screenings: any ScreeningStorage, configDirectory: String, logger: Logger,
+                 now: @escaping @Sendable () -> Date) throws(ServiceError) {
+        self.sqlite = sqlite
+        self.screenings = screenings
         self.configDirectory = configDirectory
         self.logger = logger
         self.now = now
@@ -52,9 +79,26 @@ public final class SchoolHealthServices: Sendable {
         self.messages = try MessageCatalogue.load(configDirectory: configDirectory)
     }
 
-    /// Opens the database (`mustExist`: refuse to create one) and the configuration.
-    public static func open(databasePath: String, configDirectory: String, mustExist: Bool = true,
+    /// Whether `--db` names a PostgreSQL database (`postgresql://…`) rather than a SQLite file.
+    public static func isPostgres(_ database: String) -> Bool { PostgresAddress.isAddress(database) }
+
+    /// Opens the database (`mustExist`: refuse to create one) and the configuration. `databasePath` is a SQLite file,
+    /// or a `postgresql://` address (whose reports read from `readReplica` when one is given).
+    public static func open(databasePath: String, configDirectory: String, mustExist: Bool = true, readReplica: String? = nil,
                             logger: Logger = Logger(label: "schoolhealth"), now: @escaping @Sendable () -> Date = { Date() }) throws(ServiceError) -> SchoolHealthServices {
+        if PostgresAddress.isAddress(databasePath) {
+            do {
+                let primary = try PostgresAddress(parsing: databasePath)
+                let replica = try readReplica.map { text throws(AddressError) in try PostgresAddress(parsing: text) }
+                let store = try PostgresStore.open(primary, readingFrom: replica, logger: logger)
+                return try SchoolHealthServices(postgres: store, configDirectory: configDirectory, logger: logger, now: now)
+            } catch let error as AddressError {
+                throw ServiceError(.invalid, key: "error.badDatabaseAddress", ["detail": error.description], message: error.description)
+            } catch let error as ServiceError { throw error } catch { throw ServiceError(error) }
+        }
+        if readReplica != nil {
+            throw ServiceError(.invalid, key: "error.replicaNeedsPostgres", message: "--read-replica is for a PostgreSQL database (a SQLite file has no replica)")
+        }
         if mustExist && !FileManager.default.fileExists(atPath: databasePath) {
             throw ServiceError(.notFound, key: "error.noDatabase", ["path": databasePath],
                                message: "\(databasePath): no database there (import some screenings first, or run the demo)")
@@ -67,7 +111,8 @@ public final class SchoolHealthServices: Sendable {
     /// Where screening imports write: a second connection to a database file, so that an import's long write
     /// transaction does not hold up the pages' reads on `store` (SQLite's WAL lets them read the last commit
     /// meanwhile; `Store.changeStamp` sees the import's commit). An in-memory database has one connection.
-    func importStore() throws(ServiceError) -> Store {
+    func importStore() throws(ServiceError) -> any ScreeningStorage {
+        guard let store = sqlite else { return screenings }
         if store.path == ":memory:" { return store }
         if let open = importConnection.withLock({ $0 }) { return open }
         do {
