@@ -254,6 +254,26 @@ final class PostgresBatchWriter: ScreeningBatchWriter {
         func same(_ a: String, _ b: String) -> String { payload.map { "\(a).\($0) IS NOT DISTINCT FROM \(b).\($0)" }.joined(separator: " AND ") }
         let keyMatch = key.map { "t.\($0) = s.\($0)" }.joined(separator: " AND ")
         let changed = "(" + payload.map { "t.\($0)" }.joined(separator: ", ") + ") IS DISTINCT FROM (" + payload.map { "s.\($0)" }.joined(separator: ", ") + ")"
+        let columns = table.columns.map(\.name)
+        let insertAll = """
+            INSERT INTO \(table.name) (\(columns.joined(separator: ", ")), batch_id, source_line)
+            SELECT \(columns.map { "s.\($0)" }.joined(separator: ", ")), \(batch), s.line FROM import_stage s
+            """
+
+        // A bulk load: every year the file reaches is empty, so every row is new unless the file repeats a key. The
+        // rows go in at once; a repeated key (the primary key refuses it) sends the load down the general path.
+        if try partitionsAreEmpty() {
+            try exec("SAVEPOINT bulk_load")
+            do {
+                let inserted = try count("WITH i AS (\(insertAll) RETURNING 1) SELECT count(*) FROM i")
+                try exec("RELEASE SAVEPOINT bulk_load")
+                counts.inserted = inserted
+                return []
+            } catch let error as StoreError {
+                guard case .postgres(_, "23505", _) = error else { throw error }
+                try exec("ROLLBACK TO SAVEPOINT bulk_load")
+            }
+        }
         try exec("ANALYZE import_stage")
 
         // 1. Repeats within the file.
@@ -297,13 +317,8 @@ final class PostgresBatchWriter: ScreeningBatchWriter {
         // 3. Unchanged rows: the key is there with the same source values (now every matched row but the new ones).
         let matched = try count("SELECT count(*) FROM \(table.name) t JOIN import_stage s ON \(keyMatch) WHERE t.batch_id <> \(batch)")
         // 4. New rows.
-        let columns = table.columns.map(\.name)
         let inserted = try count("""
-            WITH i AS (
-                INSERT INTO \(table.name) (\(columns.joined(separator: ", ")), batch_id, source_line)
-                SELECT \(columns.map { "s.\($0)" }.joined(separator: ", ")), \(batch), s.line FROM import_stage s
-                WHERE NOT EXISTS (SELECT 1 FROM \(table.name) t WHERE \(keyMatch))
-                RETURNING 1)
+            WITH i AS (\(insertAll) WHERE NOT EXISTS (SELECT 1 FROM \(table.name) t WHERE \(keyMatch)) RETURNING 1)
             SELECT count(*) FROM i
             """)
         // Every written row was counted as inserted; the importer takes the repeats off itself.
@@ -311,6 +326,14 @@ final class PostgresBatchWriter: ScreeningBatchWriter {
         counts.unchanged += matched
         counts.inserted = inserted + repeats.count
         return repeats
+    }
+
+    /// Whether the partitions of every year the file reaches hold no committed row.
+    private func partitionsAreEmpty() throws(StoreError) -> Bool {
+        for year in years {
+            if try count("SELECT count(*) FROM (SELECT 1 FROM \(table.name)_\(year) LIMIT 1) r") > 0 { return false }
+        }
+        return true
     }
 
     private func exec(_ sql: String) throws(StoreError) {

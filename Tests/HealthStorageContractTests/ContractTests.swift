@@ -122,6 +122,23 @@ struct ContractTests {
         #expect(postgres.reportByGradeSexJSON == sqlite.reportByGradeSexJSON)
     }
 
+    @Test("a file that repeats a student's screening, into an empty year (the bulk path of both), gives the same rejections")
+    func repeatsInAnEmptyYear() async throws {
+        var answers: [Backend: (String, [[String]])] = [:]
+        for backend in Backend.available {
+            let world = try ContractWorld(backend)
+            let vision = try Self.county.writeVision(to: world.dir + "/files")
+            let utf8 = try #require(vision.first { $0.encoding.hasPrefix("UTF-8") && $0.schoolYear == 2023 })
+            answers[backend] = try await Self.importing(world, try Self.corrected(utf8.path), .vision)
+        }
+        let sqlite = try #require(answers[.sqlite])
+        #expect(sqlite.0 == "corrected-vision-2023.csv imported read 204 inserted 201 updated 0 unchanged 0 rejected 3")
+        if let postgres = answers[.postgres] {
+            #expect(postgres.0 == sqlite.0)
+            #expect(postgres.1 == sqlite.1)
+        }
+    }
+
     @Test("CI runs the contract on PostgreSQL too (Tests/run starts the server)")
     func ciHasPostgres() {
         if ProcessInfo.processInfo.environment["CI"] != nil {
@@ -219,5 +236,30 @@ extension ContractWorld {
     /// Runs SQL on the test's database as someone holding it would.
     func sqliteLessExecute(_ store: PostgresStore, _ sql: String) throws {
         try store.debugExecute(sql)
+    }
+}
+
+@Suite("PostgreSQL addresses")
+struct PostgresAddressTests {
+    @Test("an address is read into its parts; the password is never shown")
+    func parts() throws {
+        let a = try PostgresAddress(parsing: "postgresql://nurse:s3cret@10.0.0.5:6543/county")
+        #expect(a == PostgresAddress(user: "nurse", password: "s3cret", host: "10.0.0.5", port: 6543, database: "county"))
+        #expect(a.shown == "postgresql://nurse@10.0.0.5:6543/county")
+        #expect(try PostgresAddress(parsing: "postgres://db.example/city").port == 5432)
+    }
+
+    @Test("an address SchoolHealth cannot use is refused with the reason, the password masked")
+    func refused() {
+        for (text, reason) in [("postgresql://h", "no database name"), ("postgresql://u:pw@h/db?sslmode=require", "sslmode=require is not supported")] {
+            do {
+                _ = try PostgresAddress(parsing: text)
+                Issue.record("\(text) was accepted")
+            } catch {
+                #expect(error.description.contains(reason), "\(error)")
+                #expect(!error.description.contains(":pw@"))
+            }
+        }
+        #expect(!PostgresAddress.isAddress("county.sqlite"))
     }
 }
