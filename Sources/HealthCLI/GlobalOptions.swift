@@ -32,6 +32,11 @@ struct GlobalOptions: ParsableArguments {
 
     /// The database, which must exist already (commands that read: referrals, reports, audit).
     func existingStore() throws -> Store {
+        if SchoolHealthServices.isPostgres(databasePath) {
+            // Only screenings and reports are kept on PostgreSQL in this version: say so, not "no database there".
+            throw ServiceError(StoreError.notOnThisBackend(path: databasePath.replacingOccurrences(of: #"://([^:@/]*):[^@/]*@"#, with: "://$1@", options: .regularExpression),
+                                                           what: "this command (accounts, the audit log, referrals and the screening loop)"))
+        }
         guard FileManager.default.fileExists(atPath: databasePath) else {
             throw CLIError("\(databasePath): no database there (import some screenings first, run schoolhealth demo, or give --db PATH)")
         }

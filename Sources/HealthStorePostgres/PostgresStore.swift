@@ -111,8 +111,7 @@ public final class PostgresStore: ScreeningStorage, Sendable {
                 }
                 return
             }
-            try await connection.query("BEGIN", logger: logger)
-            do {
+            try await Self.transaction(connection, logger) {
                 try await connection.query("SELECT pg_advisory_xact_lock(74201601)", logger: logger)
                 try await connection.query("""
                     CREATE TABLE IF NOT EXISTS schema_migration (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
@@ -130,11 +129,19 @@ public final class PostgresStore: ScreeningStorage, Sendable {
                     }
                     try await connection.query("INSERT INTO schema_migration (id) VALUES (\(step.id))", logger: logger)
                 }
-                try await connection.query("COMMIT", logger: logger)
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
             }
+        }
+    }
+
+    /// Runs `body` in a transaction on `connection`: committed when it returns, rolled back when it throws.
+    static func transaction(_ connection: PostgresConnection, _ logger: Logger, _ body: () async throws -> Void) async throws {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            try await body()
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
         }
     }
 
@@ -168,14 +175,9 @@ public final class PostgresStore: ScreeningStorage, Sendable {
                 case .schoolYear?: bounds = "FROM (\(year)) TO (\(year + 1))"
                 case nil: continue
                 }
-                try await connection.query("BEGIN", logger: logger)
-                do {
+                try await Self.transaction(connection, logger) {
                     try await connection.query("SELECT pg_advisory_xact_lock(74201602)", logger: logger)
                     try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(name) PARTITION OF \(table.name) FOR VALUES \(bounds)"), logger: logger)
-                    try await connection.query("COMMIT", logger: logger)
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
                 }
             }
         }
@@ -203,8 +205,7 @@ public final class PostgresStore: ScreeningStorage, Sendable {
     public func saveSchools(_ schools: [School], key: @escaping @Sendable (String) -> String) throws(StoreError) {
         let logger = self.logger
         try withConnection(address) { connection in
-            try await connection.query("BEGIN", logger: logger)
-            do {
+            try await Self.transaction(connection, logger) {
                 for school in schools {
                     try await connection.query("""
                         INSERT INTO school (code, name, stage) VALUES (\(school.code), \(school.name), \(school.stage?.rawValue))
@@ -218,10 +219,6 @@ public final class PostgresStore: ScreeningStorage, Sendable {
                             """, logger: logger)
                     }
                 }
-                try await connection.query("COMMIT", logger: logger)
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
             }
         }
     }

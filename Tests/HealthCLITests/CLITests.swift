@@ -431,3 +431,20 @@ struct ReferralsCLITests {
         #expect(try store.verifyAudit().ok)
     }
 }
+
+@Suite("schoolhealth with a PostgreSQL address")
+struct PostgresAddressCLITests {
+    @Test("what PostgreSQL does not keep yet says so in the reader's language, and a bad address names its fault without the password")
+    func notOnPostgres() throws {
+        let zh = try schoolhealth(["referrals", "queue", "--db", "postgresql://nurse:pw@127.0.0.1:1/county"], lang: "zh_CN.UTF-8")
+        #expect(zh.status != 0)
+        #expect(zh.stderr.contains("暂不支持 PostgreSQL"), "\(zh.stderr)")
+        let en = try schoolhealth(["referrals", "queue", "--db", "postgresql://nurse:pw@127.0.0.1:1/county"])
+        #expect(en.stderr.contains("not yet kept on PostgreSQL") && !en.stderr.contains(":pw@"), "\(en.stderr)")
+        let bad = try schoolhealth(["report", "trends", "--db", "postgresql://nurse:pw@127.0.0.1"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("no database name") && !bad.stderr.contains(":pw@"), "\(bad.stderr)")
+        let replica = try schoolhealth(["report", "trends", "--db", "county.sqlite", "--read-replica", "postgresql://h/db"])
+        #expect(replica.stderr.contains("--read-replica is for a PostgreSQL database"), "\(replica.stderr)")
+    }
+}
