@@ -316,11 +316,17 @@ final class PostgresBatchWriter: ScreeningBatchWriter {
         }
         // 3. Unchanged rows: the key is there with the same source values (now every matched row but the new ones).
         let matched = try count("SELECT count(*) FROM \(table.name) t JOIN import_stage s ON \(keyMatch) WHERE t.batch_id <> \(batch)")
-        // 4. New rows.
-        let inserted = try count("""
-            WITH i AS (\(insertAll) WHERE NOT EXISTS (SELECT 1 FROM \(table.name) t WHERE \(keyMatch)) RETURNING 1)
-            SELECT count(*) FROM i
-            """)
+        // 4. New rows. Another import that wrote the same student and date meanwhile (committed while this insert
+        // waited for it) makes the key taken: the file is rolled back and can be imported again, as after a busy SQLite.
+        let inserted: Int
+        do {
+            inserted = try count("""
+                WITH i AS (\(insertAll) WHERE NOT EXISTS (SELECT 1 FROM \(table.name) t WHERE \(keyMatch)) RETURNING 1)
+                SELECT count(*) FROM i
+                """)
+        } catch .postgres(_, "23505", _) {
+            throw .busy(path: store.location)
+        }
         // Every written row was counted as inserted; the importer takes the repeats off itself.
         counts.updated += updated
         counts.unchanged += matched
