@@ -175,9 +175,19 @@ public final class PostgresStore: ScreeningStorage, Sendable {
                 case .schoolYear?: bounds = "FROM (\(year)) TO (\(year + 1))"
                 case nil: continue
                 }
-                try await Self.transaction(connection, logger) {
-                    try await connection.query("SELECT pg_advisory_xact_lock(74201602)", logger: logger)
-                    try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(name) PARTITION OF \(table.name) FOR VALUES \(bounds)"), logger: logger)
+                // The lock on the whole table is asked for 2 s at a time: a request that waits behind a long report
+                // would hold up every reader queued after it, so it steps back and asks again (for up to a minute).
+                for attempt in 1...30 {
+                    do {
+                        try await Self.transaction(connection, logger) {
+                            try await connection.query("SELECT pg_advisory_xact_lock(74201602)", logger: logger)
+                            try await connection.query("SET LOCAL lock_timeout = '2s'", logger: logger)
+                            try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(name) PARTITION OF \(table.name) FOR VALUES \(bounds)"), logger: logger)
+                        }
+                        break
+                    } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55P03" && attempt < 30 {
+                        try await Task.sleep(for: .milliseconds(200))
+                    }
                 }
             }
         }
