@@ -41,6 +41,30 @@ package struct ScreeningTable: Sendable {
     /// Every column but `id`, in insert order: the values, then batch_id and source_line.
     package var storedColumns: [String] { columns.map(\.name) + ["batch_id", "source_line"] }
 
+    /// The year whose table (SQLite) or partition (PostgreSQL) holds a row of this table, from its values in column
+    /// order: the calendar year of the ISO date (`yyyy-mm-dd`: its first four bytes) or the school year; 0 for a table
+    /// not stored by year; nil when the row has no four-digit year.
+    package func year(ofRow values: UnsafeMutablePointer<StoreValue>) -> Int? {
+        switch (year, values[1]) {
+        case (nil, _):
+            return 0
+        case (.calendarYearOfDate?, .text(var date)):
+            return date.withUTF8 { bytes -> Int? in
+                guard bytes.count >= 4 else { return nil }
+                var y = 0
+                for b in bytes.prefix(4) {
+                    guard b >= 48 && b <= 57 else { return nil }
+                    y = y * 10 + Int(b - 48)
+                }
+                return y >= 1000 ? y : nil
+            }
+        case (.schoolYear?, .int(let year)):
+            return (1000...9999).contains(year) ? Int(year) : nil
+        default:
+            return nil
+        }
+    }
+
     /// The tables stored by year.
     package static var byYear: [ScreeningTable] { [.vision, .spine, .fitness] }
 

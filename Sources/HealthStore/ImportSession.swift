@@ -149,27 +149,10 @@ public final class ImportSession: ScreeningBatchWriter {
 
     /// The year whose table holds the row in `values` (0 for a table not stored by year).
     private func year() throws(StoreError) -> Int {
-        switch (table.year, values[1]) {
-        case (nil, _):
-            return 0
-        case (.calendarYearOfDate?, .text(var date)):
-            // The date is ISO (yyyy-mm-dd): its first four bytes are the year.
-            let year = date.withUTF8 { bytes -> Int? in
-                guard bytes.count >= 4 else { return nil }
-                var y = 0
-                for b in bytes.prefix(4) {
-                    guard b >= 48 && b <= 57 else { return nil }
-                    y = y * 10 + Int(b - 48)
-                }
-                return y >= 1000 ? y : nil
-            }
-            if let year { return year }
-        case (.schoolYear?, .int(let year)):
-            if (1000...9999).contains(year) { return Int(year) }
-        default:
-            break
+        guard let year = table.year(ofRow: values) else {
+            throw .sqlite(path: path, code: -1, message: "\(table.name): no four-digit year in \(values[1])")
         }
-        throw .sqlite(path: path, code: -1, message: "\(table.name): no four-digit year in \(values[1])")
+        return year
     }
 
     private func writer(year: Int) throws(StoreError) -> TableWriter {

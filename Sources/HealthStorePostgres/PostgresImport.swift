@@ -160,17 +160,12 @@ final class PostgresBatchWriter: ScreeningBatchWriter {
         }
     }
 
-    /// The year of the row in `values` (its partition), as the SQLite store finds it.
+    /// The year of the row in `values` (its partition).
     private func year() throws(StoreError) -> Int {
-        switch (table.year, values[1]) {
-        case (.calendarYearOfDate?, .text(let date)):
-            if let y = Int(date.prefix(4)), y >= 1000, date.utf8.prefix(4).allSatisfy({ $0 >= 48 && $0 <= 57 }) { return y }
-        case (.schoolYear?, .int(let y)):
-            if (1000...9999).contains(y) { return Int(y) }
-        default:
-            break
+        guard let year = table.year(ofRow: values) else {
+            throw .postgres(path: store.location, sqlState: "", message: "\(table.name): no four-digit year in \(values[1])")
         }
-        throw .postgres(path: store.location, sqlState: "", message: "\(table.name): no four-digit year in \(values[1])")
+        return year
     }
 
     /// Sends the block filled so far (after the one before it has arrived).
