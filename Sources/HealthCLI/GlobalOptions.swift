@@ -34,7 +34,7 @@ struct GlobalOptions: ParsableArguments {
     func existingStore() throws -> Store {
         if SchoolHealthServices.isPostgres(databasePath) {
             // Only screenings and reports are kept on PostgreSQL in this version: say so, not "no database there".
-            throw ServiceError(StoreError.notOnThisBackend(path: databasePath.replacingOccurrences(of: #"://([^:@/]*):[^@/]*@"#, with: "://$1@", options: .regularExpression),
+            throw ServiceError(StoreError.notOnThisBackend(path: SchoolHealthServices.shown(database: databasePath),
                                                            what: "this command (accounts, the audit log, referrals and the screening loop)"))
         }
         guard FileManager.default.fileExists(atPath: databasePath) else {

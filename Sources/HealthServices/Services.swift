@@ -82,6 +82,9 @@ public final class SchoolHealthServices: Sendable {
     /// Whether `--db` names a PostgreSQL database (`postgresql://…`) rather than a SQLite file.
     public static func isPostgres(_ database: String) -> Bool { PostgresAddress.isAddress(database) }
 
+    /// `--db` as it may be shown: a PostgreSQL address without its password.
+    public static func shown(database: String) -> String { PostgresAddress.masking(database) }
+
     /// Opens the database (`mustExist`: refuse to create one) and the configuration. `databasePath` is a SQLite file,
     /// or a `postgresql://` address (whose reports read from `readReplica` when one is given).
     public static func open(databasePath: String, configDirectory: String, mustExist: Bool = true, readReplica: String? = nil,

@@ -34,6 +34,13 @@ public struct PostgresAddress: Sendable, Equatable {
                   host: host, port: url.port ?? 5432, database: database.removingPercentEncoding ?? database)
     }
 
+    /// `text` (an address, well formed or not) with its password, if any, masked: what may be shown of it.
+    ///
+    ///     PostgresAddress.masking("postgresql://nurse:pw@host/db")   // "postgresql://nurse:***@host/db"
+    public static func masking(_ text: String) -> String {
+        text.replacingOccurrences(of: #"://([^:@/]*):[^@/]*@"#, with: "://$1:***@", options: .regularExpression)
+    }
+
     /// The address as it may be logged and shown: without the password.
     public var shown: String { "postgresql://\(user)@\(host):\(port)/\(database)" }
 
@@ -49,9 +56,5 @@ public struct PostgresAddress: Sendable, Equatable {
 public struct AddressError: Error, CustomStringConvertible, Sendable {
     public var text: String
     public var reason: String
-    public var description: String {
-        // The password, if any, is not repeated.
-        let shown = text.replacingOccurrences(of: #"://([^:@/]*):[^@/]*@"#, with: "://$1:***@", options: .regularExpression)
-        return "\(shown): \(reason)"
-    }
+    public var description: String { "\(PostgresAddress.masking(text)): \(reason)" }
 }
