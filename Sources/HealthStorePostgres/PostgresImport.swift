@@ -11,7 +11,7 @@ extension PostgresStore {
     /// file, changed rows (their previous values kept as revisions), unchanged rows and new rows — the same outcomes
     /// the SQLite store gives row by row.
     public func importFile(_ header: BatchHeader, now: String, body: (any ScreeningBatchWriter) throws -> ImportDecision) throws -> BatchOutcome {
-        if header.kind == .psych { throw StoreError.notOnThisBackend(path: location, what: "psychological screening (and the referral workflow it feeds)") }
+        if header.kind == .psych { throw PostgresBatchWriter.psychRefused(location) }
         defer { counted.withLock { $0.removeAll() } }
         let logger = self.logger
         let connection: PostgresConnection
@@ -133,7 +133,7 @@ final class PostgresBatchWriter: ScreeningBatchWriter {
             switch values[i] {
             case .null: block.append(contentsOf: [92, 78])   // \N
             case .int(let v): append(v)
-            case .real(let v): block.append(contentsOf: Array(String(v).utf8))
+            case .real(let v): block.append(contentsOf: String(v).utf8)
             case .text(var s): s.withUTF8 { escape($0) }
             }
         }
@@ -242,7 +242,6 @@ final class PostgresBatchWriter: ScreeningBatchWriter {
         try send()
         try waitForSending()
         try store.ensurePartitions(table, years: years)
-        loaded = years.sorted().map { "\(table.name)_\($0)" }
         let key = table.keyColumns.map(\.name)
         let keyList = key.joined(separator: ", ")
         let payload = table.payloadColumns.map(\.name)
@@ -250,6 +249,7 @@ final class PostgresBatchWriter: ScreeningBatchWriter {
         let keyMatch = key.map { "t.\($0) = s.\($0)" }.joined(separator: " AND ")
         let changed = "(" + payload.map { "t.\($0)" }.joined(separator: ", ") + ") IS DISTINCT FROM (" + payload.map { "s.\($0)" }.joined(separator: ", ") + ")"
         let columns = table.columns.map(\.name)
+        let nonKey = table.columns.filter { $0.role != .key }.map(\.name)
         let insertAll = """
             INSERT INTO \(table.name) (\(columns.joined(separator: ", ")), batch_id, source_line)
             SELECT \(columns.map { "s.\($0)" }.joined(separator: ", ")), \(batch), s.line FROM import_stage s
@@ -263,6 +263,7 @@ final class PostgresBatchWriter: ScreeningBatchWriter {
                 let inserted = try count("WITH i AS (\(insertAll) RETURNING 1) SELECT count(*) FROM i")
                 try exec("RELEASE SAVEPOINT bulk_load")
                 counts.inserted = inserted
+                loaded = years.sorted().map { "\(table.name)_\($0)" }
                 return []
             } catch let error as StoreError {
                 guard case .postgres(_, "23505", _) = error else { throw error }
@@ -291,7 +292,7 @@ final class PostgresBatchWriter: ScreeningBatchWriter {
         }
 
         // 2. Changed rows: the previous values become a revision, then the row takes the file's values.
-        let previous = (table.columns.filter { $0.role != .key }.map(\.name) + ["source_line"]).map { "'\($0)', t.\($0)" }
+        let previous = (nonKey + ["source_line"]).map { "'\($0)', t.\($0)" }
         // jsonb_build_object takes at most 100 arguments: the values are built in pieces of 40 and joined.
         let pieces = stride(from: 0, to: previous.count, by: 40).map { "jsonb_build_object(\(previous[$0..<min($0 + 40, previous.count)].joined(separator: ", ")))" }
         let updated = try count("""
@@ -302,7 +303,6 @@ final class PostgresBatchWriter: ScreeningBatchWriter {
                 RETURNING 1)
             SELECT count(*) FROM r
             """)
-        let nonKey = table.columns.filter { $0.role != .key }.map(\.name)
         if updated > 0 {
             try exec("""
                 UPDATE \(table.name) t SET \(nonKey.map { "\($0) = s.\($0)" }.joined(separator: ", ")), batch_id = \(batch), source_line = s.line
@@ -343,6 +343,11 @@ final class PostgresBatchWriter: ScreeningBatchWriter {
 
     func write(psych s: PsychScores, student: String, sex: Int, school: String, grade: Int, className: String?, date: String,
                schoolYear: Int, rule: RiskRule?, ruleVersion: String?, deadlines: DeadlinePolicy, now: Int, line: Int) throws -> WriteOutcome {
-        throw StoreError.notOnThisBackend(path: store.location, what: "psychological screening (and the referral workflow it feeds)")
+        throw Self.psychRefused(store.location)
+    }
+
+    /// Psychological screenings feed the referral workflow, which PostgreSQL does not keep yet.
+    static func psychRefused(_ location: String) -> StoreError {
+        .notOnThisBackend(path: location, what: "psychological screening (and the referral workflow it feeds)")
     }
 }
