@@ -275,11 +275,15 @@ public final class PostgresStore: ScreeningStorage, Sendable {
             var aggregate = ReportAggregator()
             // One snapshot for the three reads.
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            for (table, measures) in [(ScreeningTable.vision, ["myopic", "poor_vision", "myopia_grade"]),
-                                      (ScreeningTable.spine, ["lateral_positive", "sagittal_abnormal", "abnormal"])] {
+            // The report's columns of each table, as SQLite's covering key index holds them: year, school, grade, sex,
+            // complete, then the three findings counted (vision: myopic, poor vision, myopia grade; spine: lateral,
+            // sagittal, any abnormality).
+            for table in [ScreeningTable.vision, .spine] {
+                let isVision = table.name == ScreeningTable.vision.name
+                func counted(_ rows: [CountedRow]) { if isVision { aggregate.vision(rows) } else { aggregate.spine(rows) } }
                 var tracker = StudentTracker()
                 let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-                    SELECT student_id, school_year, school_code, grade, sex, complete, \(measures.joined(separator: ", "))
+                    SELECT student_id, \((table.reportColumns ?? []).joined(separator: ", "))
                     FROM \(table.name) ORDER BY student_id, screening_date
                     """), logger: logger)
                 for try await (student, year, school, grade, sex, complete, a, b, c)
@@ -288,15 +292,9 @@ public final class PostgresStore: ScreeningStorage, Sendable {
                                          grade: Int16(truncatingIfNeeded: grade), sex: Int8(truncatingIfNeeded: sex), complete: complete == 1,
                                          a: Int8(truncatingIfNeeded: a ?? -1), b: Int8(truncatingIfNeeded: b ?? -1), c: Int8(truncatingIfNeeded: c ?? -1))
                     var id = student
-                    id.withUTF8 { bytes in
-                        tracker.add(id: bytes, row: row, latest: latest) { rows in
-                            if table.name == ScreeningTable.vision.name { aggregate.vision(rows) } else { aggregate.spine(rows) }
-                        }
-                    }
+                    id.withUTF8 { bytes in tracker.add(id: bytes, row: row, latest: latest, flush: counted) }
                 }
-                tracker.finish { rows in
-                    if table.name == ScreeningTable.vision.name { aggregate.vision(rows) } else { aggregate.spine(rows) }
-                }
+                tracker.finish(counted)
             }
             let fitness = try await connection.query("SELECT school_code, school_year, scoring_grade, sex, status, band, bmi_category FROM fitness_test", logger: logger)
             for try await (school, year, grade, sex, status, band, bmi) in fitness.decode((String, Int, Int, Int, Int, Int?, Int?).self) {
